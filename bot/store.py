@@ -1,0 +1,759 @@
+"""SQLite store (sqlite-utils): schema, migrations and queries. SQLite is the source of truth.
+
+Schema setup is explicit and re-runnable: each migration runs once, in order, inside a
+transaction, and the version reached is recorded in `meta`. WAL mode; one writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from bot.errors import StoreError
+from bot.models import DayRanking, Delivery, Paper, Post, RankedPaper, Subscription
+
+log = logging.getLogger(__name__)
+
+
+def _m1_initial(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["papers"].create(
+        {
+            "arxiv_id": str,
+            "title": str,
+            "abstract": str,
+            "primary_category": str,
+            "comment": str,
+            "abs_url": str,
+            "pdf_url": str,
+            "code_url": str,
+            "project_url": str,
+            "hf_url": str,
+            "published": str,
+            "updated_at": str,
+        },
+        pk="arxiv_id",
+        not_null={"title"},
+    )
+    db["paper_authors"].create(
+        {"arxiv_id": str, "position": int, "name": str},
+        pk=("arxiv_id", "position"),
+        foreign_keys=[("arxiv_id", "papers")],
+    )
+    db["paper_categories"].create(
+        {"arxiv_id": str, "position": int, "category": str},
+        pk=("arxiv_id", "position"),
+        foreign_keys=[("arxiv_id", "papers")],
+    )
+    db["paper_categories"].create_index(["category", "arxiv_id"])
+    db["posts"].create(
+        {
+            "url": str,
+            "arxiv_id": str,
+            "source": str,
+            "author": str,
+            "handle": str,
+            "text": str,
+            "posted": str,
+            "html": str,
+            "likes": int,
+            "reposts": int,
+            "quotes": int,
+            "replies": int,
+            "updated_at": str,
+        },
+        pk=("url", "arxiv_id"),
+    )
+    db["posts"].create_index(["arxiv_id"])
+    db["days"].create(
+        {
+            "day": str,
+            "generated_at": str,
+            "origin": str,
+            "partial": int,
+            "failed_sources": str,
+            "extra": str,
+            "updated_at": str,
+        },
+        pk="day",
+    )
+    db["rankings"].create(
+        {"day": str, "arxiv_id": str, "rank": int, "score": float, "extra": str},
+        pk=("day", "arxiv_id"),
+        foreign_keys=[("day", "days"), ("arxiv_id", "papers")],
+    )
+    db["rankings"].create_index(["day", "rank"])
+    db["rankings"].create_index(["arxiv_id"])
+    db["signals"].create(
+        {"day": str, "arxiv_id": str, "source": str, "counts": str},
+        pk=("day", "arxiv_id", "source"),
+    )
+    db["ranking_posts"].create(
+        {"day": str, "arxiv_id": str, "position": int, "post_url": str},
+        pk=("day", "arxiv_id", "position"),
+    )
+    db["subscriptions"].create(
+        {
+            "id": int,
+            "guild_id": int,
+            "channel_id": int,
+            "categories": str,
+            "post_time": str,
+            "timezone": str,
+            "top": int,
+            "min_score": float,
+            "webhook_url": str,
+            "state": str,
+            "paused_reason": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["subscriptions"].create_index(["channel_id"], unique=True)
+    db["subscriptions"].create_index(["guild_id"])
+    db["deliveries"].create(
+        {
+            "subscription_id": int,
+            "day": str,
+            "channel_id": int,
+            "status": str,
+            "nonce": str,
+            "attempts": int,
+            "error": str,
+            "message_ids": str,
+            "due_at": str,
+            "sent_at": str,
+            "updated_at": str,
+        },
+        pk=("subscription_id", "day"),
+    )
+    db["deliveries"].create_index(["status", "due_at"])
+    db["source_runs"].create(
+        {
+            "day": str,
+            "source": str,
+            "status": str,
+            "requests": int,
+            "error": str,
+            "ran_at": str,
+        },
+        pk=("day", "source"),
+    )
+
+
+# Append new migrations here; never edit one that has shipped.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _dt(value: str | None) -> dt.datetime | None:
+    return None if not value else dt.datetime.fromisoformat(value)
+
+
+def _utcnow() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+class Store:
+    """The hotpapers database. Open with Store.open(path) (creates and migrates)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    # -- setup -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, migrate: bool = True) -> Store:
+        """Open (creating the folder and file if needed) and bring the schema up to date."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
+            db = sqlite_utils.Database(conn)
+            if str(path) != ":memory:":
+                db.enable_wal()
+            db.execute("PRAGMA foreign_keys = OFF")
+            db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open database: {exc}") from None
+        store = cls(db)
+        if migrate:
+            store.migrate()
+        return store
+
+    @classmethod
+    def memory(cls) -> Store:
+        """A fresh in-memory store (tests, previews)."""
+        return cls.open(":memory:")
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def schema_version(self) -> int:
+        if "meta" not in self.db.table_names():
+            return 0
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> int:
+        """Apply every pending migration in order; return the version reached."""
+        try:
+            current = self.schema_version
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"not a hotpapers database or damaged: {exc}") from None
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"database schema version {current} is newer than this hotpapers "
+                f"({SCHEMA_VERSION}); upgrade hotpapers"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            try:
+                with self.transaction():
+                    MIGRATIONS[version - 1](self.db)
+                    self.db["meta"].upsert(
+                        {"key": "schema_version", "value": str(version)}, pk="key"
+                    )
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"migration to schema version {version} failed: {exc}") from None
+            log.info("database migrated to schema version %d", version)
+        return SCHEMA_VERSION
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: all or nothing. Nested calls join the outer transaction."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"database is busy or read-only: {exc}") from None
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                conn.execute("ROLLBACK")
+                raise StoreError(f"could not write to the database: {exc}") from None
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (for reports)."""
+        return {name: self.db[name].count for name in self.db.table_names()}
+
+    # -- papers and posts ------------------------------------------------------------------
+
+    def save_papers(self, papers: Iterable[Paper]) -> None:
+        """Upsert papers with their ordered authors and categories."""
+        now = _utcnow()
+        papers = list(papers)
+        if not papers:
+            return
+        with self.transaction():
+            self.db["papers"].upsert_all(
+                (
+                    {
+                        "arxiv_id": p.arxiv_id,
+                        "title": p.title,
+                        "abstract": p.abstract,
+                        "primary_category": p.primary_category,
+                        "comment": p.comment,
+                        "abs_url": p.abs_url,
+                        "pdf_url": p.pdf_url,
+                        "code_url": p.code_url,
+                        "project_url": p.project_url,
+                        "hf_url": p.hf_url,
+                        "published": _iso(p.published),
+                        "updated_at": now,
+                    }
+                    for p in papers
+                ),
+                pk="arxiv_id",
+            )
+            ids = [p.arxiv_id for p in papers]
+            for table in ("paper_authors", "paper_categories"):
+                self.db.conn.executemany(
+                    f"DELETE FROM {table} WHERE arxiv_id = ?",  # noqa: S608 - fixed table names
+                    [(i,) for i in ids],
+                )
+            self.db["paper_authors"].insert_all(
+                (
+                    {"arxiv_id": p.arxiv_id, "position": n, "name": name}
+                    for p in papers
+                    for n, name in enumerate(p.authors)
+                ),
+                pk=("arxiv_id", "position"),
+            )
+            self.db["paper_categories"].insert_all(
+                (
+                    {"arxiv_id": p.arxiv_id, "position": n, "category": cat}
+                    for p in papers
+                    for n, cat in enumerate(p.categories)
+                ),
+                pk=("arxiv_id", "position"),
+            )
+
+    def save_posts(self, posts: Iterable[Post]) -> None:
+        """Upsert social posts (keyed by URL and paper)."""
+        now = _utcnow()
+        with self.transaction():
+            self.db["posts"].upsert_all(
+                (
+                    {
+                        "url": p.url,
+                        "arxiv_id": p.arxiv_id,
+                        "source": p.source,
+                        "author": p.author,
+                        "handle": p.handle,
+                        "text": p.text,
+                        "posted": p.posted,
+                        "html": p.html,
+                        "likes": p.likes,
+                        "reposts": p.reposts,
+                        "quotes": p.quotes,
+                        "replies": p.replies,
+                        "updated_at": now,
+                    }
+                    for p in posts
+                ),
+                pk=("url", "arxiv_id"),
+            )
+
+    def get_papers(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """Papers by id (missing ids are absent from the result)."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        out: dict[str, Paper] = {}
+        authors: dict[str, list[str]] = {i: [] for i in ids}
+        cats: dict[str, list[str]] = {i: [] for i in ids}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            for aid, name in self.db.execute(
+                f"SELECT arxiv_id, name FROM paper_authors WHERE arxiv_id IN ({marks}) "  # noqa: S608
+                "ORDER BY arxiv_id, position",
+                chunk,
+            ):
+                authors[aid].append(name)
+            for aid, cat in self.db.execute(
+                f"SELECT arxiv_id, category FROM paper_categories WHERE arxiv_id IN ({marks}) "  # noqa: S608
+                "ORDER BY arxiv_id, position",
+                chunk,
+            ):
+                cats[aid].append(cat)
+            for row in self.db.query(
+                f"SELECT * FROM papers WHERE arxiv_id IN ({marks})",  # noqa: S608
+                chunk,
+            ):
+                aid = row["arxiv_id"]
+                out[aid] = Paper(
+                    arxiv_id=aid,
+                    title=row["title"],
+                    authors=tuple(authors[aid]),
+                    categories=tuple(cats[aid]),
+                    abstract=row["abstract"] or "",
+                    primary_category=row["primary_category"],
+                    comment=row["comment"],
+                    abs_url=row["abs_url"],
+                    pdf_url=row["pdf_url"],
+                    code_url=row["code_url"],
+                    project_url=row["project_url"],
+                    hf_url=row["hf_url"],
+                    published=_dt(row["published"]),
+                )
+        return out
+
+    def get_paper(self, arxiv_id: str) -> Paper | None:
+        """One paper, or None."""
+        return self.get_papers([arxiv_id]).get(arxiv_id)
+
+    def posts_for(self, arxiv_id: str) -> list[Post]:
+        """Every stored post about a paper, most engaging first."""
+        rows = self.db.query(
+            "SELECT * FROM posts WHERE arxiv_id = ? ORDER BY reposts + likes DESC, url",
+            [arxiv_id],
+        )
+        return [_post(r) for r in rows]
+
+    def paper_days(self, arxiv_id: str) -> list[tuple[dt.date, int, float]]:
+        """Every day a paper ranked: (day, rank, score), oldest first."""
+        return [
+            (dt.date.fromisoformat(d), r, s)
+            for d, r, s in self.db.execute(
+                "SELECT day, rank, score FROM rankings WHERE arxiv_id = ? ORDER BY day",
+                [arxiv_id],
+            )
+        ]
+
+    # -- days and rankings -----------------------------------------------------------------
+
+    def save_day(self, ranking: DayRanking) -> None:
+        """Store a day's full ranking, replacing what was stored for that day, atomically."""
+        day = ranking.day.isoformat()
+        now = _utcnow()
+        with self.transaction():
+            self.save_papers(rp.paper for rp in ranking.papers)
+            self.save_posts(post for rp in ranking.papers for post in rp.posts)
+            for table in ("rankings", "signals", "ranking_posts"):
+                self.db.execute(f"DELETE FROM {table} WHERE day = ?", [day])  # noqa: S608
+            self.db["days"].upsert(
+                {
+                    "day": day,
+                    "generated_at": _iso(ranking.generated_at),
+                    "origin": ranking.origin,
+                    "partial": int(ranking.partial),
+                    "failed_sources": json.dumps(list(ranking.failed_sources)),
+                    "extra": json.dumps(ranking.extra, ensure_ascii=False),
+                    "updated_at": now,
+                },
+                pk="day",
+            )
+            self.db["rankings"].insert_all(
+                (
+                    {
+                        "day": day,
+                        "arxiv_id": rp.paper.arxiv_id,
+                        "rank": rp.rank,
+                        "score": rp.score,
+                        "extra": json.dumps(rp.extra, ensure_ascii=False),
+                    }
+                    for rp in ranking.papers
+                ),
+                pk=("day", "arxiv_id"),
+                replace=True,
+            )
+            self.db["signals"].insert_all(
+                (
+                    {
+                        "day": day,
+                        "arxiv_id": rp.paper.arxiv_id,
+                        "source": source,
+                        "counts": json.dumps(counts),
+                    }
+                    for rp in ranking.papers
+                    for source, counts in rp.signals.items()
+                ),
+                pk=("day", "arxiv_id", "source"),
+                replace=True,
+            )
+            self.db["ranking_posts"].insert_all(
+                (
+                    {"day": day, "arxiv_id": rp.paper.arxiv_id, "position": n, "post_url": post.url}
+                    for rp in ranking.papers
+                    for n, post in enumerate(rp.posts)
+                ),
+                pk=("day", "arxiv_id", "position"),
+                replace=True,
+            )
+
+    def has_day(self, day: dt.date) -> bool:
+        """Whether a ranking (possibly empty) is stored for day."""
+        return (
+            self.db.execute("SELECT 1 FROM days WHERE day = ?", [day.isoformat()]).fetchone()
+            is not None
+        )
+
+    def days(self) -> list[dt.date]:
+        """Every stored day, oldest first."""
+        return [
+            dt.date.fromisoformat(d)
+            for (d,) in self.db.execute("SELECT day FROM days ORDER BY day")
+        ]
+
+    def latest_day(self) -> dt.date | None:
+        """The newest stored day, or None."""
+        row = self.db.execute("SELECT max(day) FROM days").fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+    def nearest_days(self, day: dt.date, n: int = 2) -> list[dt.date]:
+        """The stored days closest to day (for 'did you mean' messages)."""
+        iso = day.isoformat()
+        before = [
+            d
+            for (d,) in self.db.execute(
+                "SELECT day FROM days WHERE day < ? ORDER BY day DESC LIMIT ?", [iso, n]
+            )
+        ]
+        after = [
+            d
+            for (d,) in self.db.execute(
+                "SELECT day FROM days WHERE day > ? ORDER BY day LIMIT ?", [iso, n]
+            )
+        ]
+        return [dt.date.fromisoformat(d) for d in sorted(before + after)]
+
+    def categories(self, day: dt.date | None = None) -> set[str]:
+        """Categories of ranked papers (on one day, or ever)."""
+        if day is None:
+            sql, args = "SELECT DISTINCT category FROM paper_categories", []
+        else:
+            sql = (
+                "SELECT DISTINCT c.category FROM rankings r JOIN paper_categories c "
+                "ON c.arxiv_id = r.arxiv_id WHERE r.day = ?"
+            )
+            args = [day.isoformat()]
+        return {c for (c,) in self.db.execute(sql, args)}
+
+    def load_day(
+        self, day: dt.date, category: str | None = None, top: int | None = None
+    ) -> DayRanking | None:
+        """A stored day's ranking, optionally only papers in category, at most top. None if absent.
+
+        Ranks stay the day's overall ranks; filtered views keep them so "#3" means the same
+        everywhere.
+        """
+        iso = day.isoformat()
+        head = self.db.execute(
+            "SELECT generated_at, origin, partial, failed_sources, extra FROM days WHERE day = ?",
+            [iso],
+        ).fetchone()
+        if head is None:
+            return None
+        if category is None:
+            sql = "SELECT arxiv_id, rank, score, extra FROM rankings WHERE day = ? ORDER BY rank"
+            args: list[Any] = [iso]
+        else:
+            sql = (
+                "SELECT r.arxiv_id, r.rank, r.score, r.extra FROM rankings r WHERE r.day = ? "
+                "AND EXISTS (SELECT 1 FROM paper_categories c WHERE c.arxiv_id = r.arxiv_id "
+                "AND c.category = ?) ORDER BY r.rank"
+            )
+            args = [iso, category]
+        if top is not None:
+            sql += " LIMIT ?"
+            args.append(top)
+        rows = self.db.execute(sql, args).fetchall()
+        ids = [r[0] for r in rows]
+        papers = self.get_papers(ids)
+        signals: dict[str, dict[str, dict[str, int]]] = {i: {} for i in ids}
+        posts: dict[str, list[Post]] = {i: [] for i in ids}
+        if ids:
+            marks = ",".join("?" * len(ids))
+            for aid, source, counts in self.db.execute(
+                f"SELECT arxiv_id, source, counts FROM signals WHERE day = ? "  # noqa: S608
+                f"AND arxiv_id IN ({marks}) ORDER BY rowid",
+                [iso, *ids],
+            ):
+                signals[aid][source] = json.loads(counts)
+            for row in self.db.query(
+                f"SELECT p.* FROM ranking_posts rp JOIN posts p ON p.url = rp.post_url "  # noqa: S608
+                f"AND p.arxiv_id = rp.arxiv_id WHERE rp.day = ? AND rp.arxiv_id IN ({marks}) "
+                "ORDER BY rp.arxiv_id, rp.position",
+                [iso, *ids],
+            ):
+                posts[row["arxiv_id"]].append(_post(row))
+        return DayRanking(
+            day=day,
+            generated_at=dt.datetime.fromisoformat(head[0]),
+            papers=[
+                RankedPaper(
+                    rank=rank,
+                    paper=papers[aid],
+                    score=score,
+                    signals=signals[aid],
+                    posts=posts[aid],
+                    extra=json.loads(extra) if extra else {},
+                )
+                for aid, rank, score, extra in rows
+            ],
+            partial=bool(head[2]),
+            failed_sources=tuple(json.loads(head[3] or "[]")),
+            origin=head[1],
+            category=category,
+            extra=json.loads(head[4]) if head[4] else {},
+        )
+
+    # -- subscriptions -----------------------------------------------------------------------
+
+    def save_subscription(self, sub: Subscription, now: dt.datetime) -> Subscription:
+        """Create or replace the subscription of sub.channel_id; returns it with its id."""
+        with self.transaction():
+            existing = self.db.execute(
+                "SELECT id, created_at FROM subscriptions WHERE channel_id = ?", [sub.channel_id]
+            ).fetchone()
+            row = {
+                "guild_id": sub.guild_id,
+                "channel_id": sub.channel_id,
+                "categories": json.dumps(list(sub.categories)),
+                "post_time": sub.post_time,
+                "timezone": sub.timezone,
+                "top": sub.top,
+                "min_score": sub.min_score,
+                "webhook_url": sub.webhook_url,
+                "state": sub.state,
+                "paused_reason": sub.paused_reason,
+                "created_at": existing[1] if existing else _iso(now),
+            }
+            if existing:
+                self.db["subscriptions"].update(existing[0], row)
+                sub_id = existing[0]
+            else:
+                sub_id = self.db["subscriptions"].insert(row).last_pk
+        found = self.get_subscription(sub_id)
+        assert found is not None
+        return found
+
+    def get_subscription(self, sub_id: int) -> Subscription | None:
+        rows = list(self.db.query("SELECT * FROM subscriptions WHERE id = ?", [sub_id]))
+        return _subscription(rows[0]) if rows else None
+
+    def subscription_for_channel(self, channel_id: int) -> Subscription | None:
+        rows = list(self.db.query("SELECT * FROM subscriptions WHERE channel_id = ?", [channel_id]))
+        return _subscription(rows[0]) if rows else None
+
+    def subscriptions(
+        self, guild_id: int | None = None, *, active_only: bool = False
+    ) -> list[Subscription]:
+        """Subscriptions (of one guild, or all), oldest first."""
+        sql, args = "SELECT * FROM subscriptions WHERE 1", []
+        if guild_id is not None:
+            sql += " AND guild_id = ?"
+            args.append(guild_id)
+        if active_only:
+            sql += " AND state = 'active'"
+        return [_subscription(r) for r in self.db.query(sql + " ORDER BY id", args)]
+
+    def delete_subscription(self, channel_id: int) -> bool:
+        """Remove a channel's subscription and its pending deliveries; False if there was none."""
+        with self.transaction():
+            sub = self.subscription_for_channel(channel_id)
+            if sub is None:
+                return False
+            self.db.execute(
+                "DELETE FROM deliveries WHERE subscription_id = ? AND status = 'pending'", [sub.id]
+            )
+            self.db.execute("DELETE FROM subscriptions WHERE id = ?", [sub.id])
+        return True
+
+    def set_subscription_state(self, sub_id: int, state: str, reason: str | None = None) -> None:
+        """Pause (with a reason) or resume a subscription."""
+        with self.transaction():
+            self.db["subscriptions"].update(sub_id, {"state": state, "paused_reason": reason})
+
+    # -- deliveries (outbox) -------------------------------------------------------------------
+
+    def enqueue_delivery(self, sub: Subscription, day: dt.date, due_at: dt.datetime) -> Delivery:
+        """Write the (subscription, day) outbox row if absent; return the stored row."""
+        assert sub.id is not None
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR IGNORE INTO deliveries (subscription_id, day, channel_id, status, "
+                "nonce, attempts, due_at, updated_at) VALUES (?, ?, ?, 'pending', ?, 0, ?, ?)",
+                [
+                    sub.id,
+                    day.isoformat(),
+                    sub.channel_id,
+                    delivery_nonce(sub.id, day),
+                    _iso(due_at),
+                    _utcnow(),
+                ],
+            )
+        found = self.get_delivery(sub.id, day)
+        assert found is not None
+        return found
+
+    def get_delivery(self, sub_id: int, day: dt.date) -> Delivery | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM deliveries WHERE subscription_id = ? AND day = ?",
+                [sub_id, day.isoformat()],
+            )
+        )
+        return _delivery(rows[0]) if rows else None
+
+    def deliveries(
+        self, status: str | None = None, due_before: dt.datetime | None = None
+    ) -> list[Delivery]:
+        """Outbox rows, by status and due time, oldest due first."""
+        sql, args = "SELECT * FROM deliveries WHERE 1", []
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        if due_before is not None:
+            sql += " AND due_at <= ?"
+            args.append(_iso(due_before))
+        return [
+            _delivery(r) for r in self.db.query(sql + " ORDER BY due_at, subscription_id", args)
+        ]
+
+    def update_delivery(self, sub_id: int, day: dt.date, **changes: Any) -> None:
+        """Record progress on an outbox row (status, attempts, error, message_ids, sent_at)."""
+        if "message_ids" in changes:
+            changes["message_ids"] = json.dumps(list(changes["message_ids"]))
+        if "sent_at" in changes and isinstance(changes["sent_at"], dt.datetime):
+            changes["sent_at"] = _iso(changes["sent_at"])
+        changes["updated_at"] = _utcnow()
+        with self.transaction():
+            self.db["deliveries"].update((sub_id, day.isoformat()), changes)
+
+
+def delivery_nonce(sub_id: int, day: dt.date) -> str:
+    """A deterministic message nonce for a (subscription, day), within Discord's 25 characters."""
+    return f"hp{sub_id}d{day.strftime('%Y%m%d')}"[:25]
+
+
+def _post(row: dict[str, Any]) -> Post:
+    return Post(
+        source=row["source"],
+        url=row["url"],
+        arxiv_id=row["arxiv_id"],
+        author=row["author"] or "",
+        handle=row["handle"] or "",
+        text=row["text"] or "",
+        posted=row["posted"] or "",
+        html=row["html"],
+        likes=row["likes"] or 0,
+        reposts=row["reposts"] or 0,
+        quotes=row["quotes"] or 0,
+        replies=row["replies"] or 0,
+    )
+
+
+def _subscription(row: dict[str, Any]) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        categories=tuple(json.loads(row["categories"] or "[]")),
+        post_time=row["post_time"],
+        timezone=row["timezone"],
+        top=row["top"],
+        min_score=row["min_score"] or 0.0,
+        webhook_url=row["webhook_url"],
+        state=row["state"],
+        paused_reason=row["paused_reason"],
+        created_at=_dt(row["created_at"]),
+    )
+
+
+def _delivery(row: dict[str, Any]) -> Delivery:
+    return Delivery(
+        subscription_id=row["subscription_id"],
+        day=dt.date.fromisoformat(row["day"]),
+        channel_id=row["channel_id"],
+        status=row["status"],
+        nonce=row["nonce"],
+        attempts=row["attempts"] or 0,
+        error=row["error"],
+        message_ids=tuple(json.loads(row["message_ids"] or "[]")),
+        due_at=_dt(row["due_at"]),
+        sent_at=_dt(row["sent_at"]),
+    )
