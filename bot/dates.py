@@ -25,7 +25,7 @@ def parse_day(text: str, today: dt.date, *, allow_future: bool = False) -> dt.da
         return today
     if value == "yesterday":
         return today - dt.timedelta(days=1)
-    shown = text.strip()[:40]
+    shown = re.sub(r"[\x00-\x1f\x7f\u2028\u2029\x85]", "?", text.strip()[:40])
     match = _ISO.match(value)
     if not match:
         digits = re.findall(r"\d+", value)
