@@ -175,19 +175,19 @@ class Store:
     # -- setup -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, migrate: bool = True) -> Store:
+    def open(cls, path: str | Path, *, migrate: bool = True, busy_timeout: float = 5.0) -> Store:
         """Open (creating the folder and file if needed) and bring the schema up to date."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
+            conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
             db = sqlite_utils.Database(conn)
             if str(path) != ":memory:":
                 db.enable_wal()
             db.execute("PRAGMA foreign_keys = OFF")
             db.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: cannot open database: {exc}") from None
+            raise StoreError(f"{path}: cannot open database: {_explain(exc)}") from None
         store = cls(db)
         if migrate:
             store.migrate()
@@ -213,7 +213,7 @@ class Store:
         try:
             current = self.schema_version
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"not a hotpapers database or damaged: {exc}") from None
+            raise StoreError(f"not a hotpapers database or damaged: {_explain(exc)}") from None
         if current > SCHEMA_VERSION:
             raise StoreError(
                 f"database schema version {current} is newer than this hotpapers "
@@ -226,7 +226,7 @@ class Store:
                     self.db["meta"].upsert(
                         {"key": "schema_version", "value": str(version)}, pk="key"
                     )
-            except sqlite3.OperationalError as exc:
+            except (sqlite3.OperationalError, StoreError) as exc:
                 raise StoreError(f"migration to schema version {version} failed: {exc}") from None
             log.info("database migrated to schema version %d", version)
         return SCHEMA_VERSION
@@ -241,18 +241,24 @@ class Store:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"database is busy or read-only: {exc}") from None
+            raise StoreError(f"could not start a write: {_explain(exc)}") from None
         try:
             yield
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(f"could not write to the database: {_explain(exc)}") from None
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         else:
             try:
                 conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
-                conn.execute("ROLLBACK")
-                raise StoreError(f"could not write to the database: {exc}") from None
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StoreError(f"could not write to the database: {_explain(exc)}") from None
 
     def counts(self) -> dict[str, int]:
         """Row counts per table (for reports)."""
@@ -703,6 +709,18 @@ class Store:
         changes["updated_at"] = _utcnow()
         with self.transaction():
             self.db["deliveries"].update((sub_id, day.isoformat()), changes)
+
+
+def _explain(exc: sqlite3.Error) -> str:
+    """A user-facing reason for a SQLite failure."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"{text} (another process holds the database; is a second hotpapers running?)"
+    if "full" in text:
+        return f"{text} (free some disk space; nothing was written)"
+    if "readonly" in text or "read-only" in text:
+        return f"{text} (the database file or its folder is not writable)"
+    return text
 
 
 def delivery_nonce(sub_id: int, day: dt.date) -> str:
