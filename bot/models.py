@@ -27,6 +27,17 @@ class Paper:
 
 
 @dataclass(frozen=True, slots=True)
+class ListingEntry:
+    """One paper in an arXiv announcement listing (what rss.arxiv.org showed that day)."""
+
+    arxiv_id: str  # canonical, no version
+    announce_type: str  # "new", "cross", "replace", "replace-cross"
+    categories: tuple[str, ...] = ()
+    version: int | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Post:
     """A social post (tweet, skeet, HN story, HF discussion) that links to a paper."""
 

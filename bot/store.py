@@ -18,7 +18,15 @@ from typing import Any
 import sqlite_utils
 
 from bot.errors import StoreError
-from bot.models import DayRanking, Delivery, Paper, Post, RankedPaper, Subscription
+from bot.models import (
+    DayRanking,
+    Delivery,
+    ListingEntry,
+    Paper,
+    Post,
+    RankedPaper,
+    Subscription,
+)
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +157,26 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m2_listings(db: sqlite_utils.Database) -> None:
+    """arXiv listings recorded on their day, so D can be ranked on D+1 (RSS shows only today)."""
+    db["listing_days"].create({"day": str, "entries": int, "recorded_at": str}, pk="day")
+    db["listings"].create(
+        {
+            "day": str,
+            "arxiv_id": str,
+            "position": int,
+            "announce_type": str,
+            "categories": str,
+            "version": int,
+            "title": str,
+        },
+        pk=("day", "arxiv_id"),
+    )
+    db["listings"].create_index(["arxiv_id"])
+
+
 # Append new migrations here; never edit one that has shipped.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial, _m2_listings]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -406,6 +432,58 @@ class Store:
             for d, r, s in self.db.execute(
                 "SELECT day, rank, score FROM rankings WHERE arxiv_id = ? ORDER BY day",
                 [arxiv_id],
+            )
+        ]
+
+    # -- arXiv listings --------------------------------------------------------------------------
+
+    def save_listing(self, day: dt.date, entries: Iterable[ListingEntry]) -> None:
+        """Record the listing arXiv announced on `day` (replacing any earlier record of it).
+
+        An empty listing (weekend, holiday) is recorded too: `has_listing` then says so.
+        """
+        key = day.isoformat()
+        unique = list({e.arxiv_id: e for e in entries}.values())
+        with self.transaction():
+            self.db.execute("DELETE FROM listings WHERE day = ?", [key])
+            self.db["listings"].insert_all(
+                (
+                    {
+                        "day": key,
+                        "arxiv_id": e.arxiv_id,
+                        "position": n,
+                        "announce_type": e.announce_type,
+                        "categories": json.dumps(list(e.categories)),
+                        "version": e.version,
+                        "title": e.title,
+                    }
+                    for n, e in enumerate(unique)
+                ),
+                pk=("day", "arxiv_id"),
+            )
+            self.db["listing_days"].upsert(
+                {"day": key, "entries": len(unique), "recorded_at": _utcnow()}, pk="day"
+            )
+
+    def has_listing(self, day: dt.date) -> bool:
+        """Whether `day`'s listing was recorded (possibly empty)."""
+        row = self.db.execute(
+            "SELECT 1 FROM listing_days WHERE day = ?", [day.isoformat()]
+        ).fetchone()
+        return row is not None
+
+    def listing(self, day: dt.date) -> list[ListingEntry]:
+        """The recorded listing of `day`, in feed order; [] when none (see has_listing)."""
+        return [
+            ListingEntry(
+                arxiv_id=row["arxiv_id"],
+                announce_type=row["announce_type"],
+                categories=tuple(json.loads(row["categories"] or "[]")),
+                version=row["version"],
+                title=row["title"] or "",
+            )
+            for row in self.db.query(
+                "SELECT * FROM listings WHERE day = ? ORDER BY position", [day.isoformat()]
             )
         ]
 
