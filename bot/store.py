@@ -212,6 +212,7 @@ class Store:
                 db.enable_wal()
             db.execute("PRAGMA foreign_keys = OFF")
             db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA cache_size = -32768")  # 32 MiB of page cache
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: cannot open database: {_explain(exc)}") from None
         store = cls(db)
@@ -379,37 +380,38 @@ class Store:
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start : chunk_start + 500]
             marks = ",".join("?" * len(chunk))
-            for aid, name in self.db.execute(
+            for aid, name in self.db.conn.execute(
                 f"SELECT arxiv_id, name FROM paper_authors WHERE arxiv_id IN ({marks}) "  # noqa: S608
                 "ORDER BY arxiv_id, position",
                 chunk,
             ):
                 authors[aid].append(name)
-            for aid, cat in self.db.execute(
+            for aid, cat in self.db.conn.execute(
                 f"SELECT arxiv_id, category FROM paper_categories WHERE arxiv_id IN ({marks}) "  # noqa: S608
                 "ORDER BY arxiv_id, position",
                 chunk,
             ):
                 cats[aid].append(cat)
-            for row in self.db.query(
-                f"SELECT * FROM papers WHERE arxiv_id IN ({marks})",  # noqa: S608
-                chunk,
-            ):
-                aid = row["arxiv_id"]
+            sql = (
+                "SELECT arxiv_id, title, abstract, primary_category, comment, abs_url, pdf_url, "  # noqa: S608 - placeholders only
+                f"code_url, project_url, hf_url, published FROM papers WHERE arxiv_id IN ({marks})"
+            )
+            for row in self.db.conn.execute(sql, chunk):
+                aid, title, abstract, primary, comment, abs_, pdf, code, project, hf, pub = row
                 out[aid] = Paper(
                     arxiv_id=aid,
-                    title=row["title"],
+                    title=title,
                     authors=tuple(authors[aid]),
                     categories=tuple(cats[aid]),
-                    abstract=row["abstract"] or "",
-                    primary_category=row["primary_category"],
-                    comment=row["comment"],
-                    abs_url=row["abs_url"],
-                    pdf_url=row["pdf_url"],
-                    code_url=row["code_url"],
-                    project_url=row["project_url"],
-                    hf_url=row["hf_url"],
-                    published=_dt(row["published"]),
+                    abstract=abstract or "",
+                    primary_category=primary,
+                    comment=comment,
+                    abs_url=abs_,
+                    pdf_url=pdf,
+                    code_url=code,
+                    project_url=project,
+                    hf_url=hf,
+                    published=_dt(pub),
                 )
         return out
 
@@ -419,8 +421,9 @@ class Store:
 
     def posts_for(self, arxiv_id: str) -> list[Post]:
         """Every stored post about a paper, most engaging first."""
-        rows = self.db.query(
-            "SELECT * FROM posts WHERE arxiv_id = ? ORDER BY reposts + likes DESC, url",
+        rows = self.db.conn.execute(
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE arxiv_id = ? "  # noqa: S608
+            "ORDER BY reposts + likes DESC, url",
             [arxiv_id],
         )
         return [_post(r) for r in rows]
@@ -605,7 +608,7 @@ class Store:
         everywhere.
         """
         iso = day.isoformat()
-        head = self.db.execute(
+        head = self.db.conn.execute(
             "SELECT generated_at, origin, partial, failed_sources, extra FROM days WHERE day = ?",
             [iso],
         ).fetchone()
@@ -624,26 +627,27 @@ class Store:
         if top is not None:
             sql += " LIMIT ?"
             args.append(top)
-        rows = self.db.execute(sql, args).fetchall()
+        rows = self.db.conn.execute(sql, args).fetchall()
         ids = [r[0] for r in rows]
         papers = self.get_papers(ids)
         signals: dict[str, dict[str, dict[str, int]]] = {i: {} for i in ids}
         posts: dict[str, list[Post]] = {i: [] for i in ids}
         if ids:
             marks = ",".join("?" * len(ids))
-            for aid, source, counts in self.db.execute(
+            for aid, source, counts in self.db.conn.execute(
                 f"SELECT arxiv_id, source, counts FROM signals WHERE day = ? "  # noqa: S608
                 f"AND arxiv_id IN ({marks}) ORDER BY rowid",
                 [iso, *ids],
             ):
                 signals[aid][source] = json.loads(counts)
-            for row in self.db.query(
-                f"SELECT p.* FROM ranking_posts rp JOIN posts p ON p.url = rp.post_url "  # noqa: S608
-                f"AND p.arxiv_id = rp.arxiv_id WHERE rp.day = ? AND rp.arxiv_id IN ({marks}) "
-                "ORDER BY rp.arxiv_id, rp.position",
+            columns = ", ".join(f"p.{c}" for c in _POST_COLUMNS.split(", "))
+            for row in self.db.conn.execute(
+                f"SELECT {columns} FROM ranking_posts rp JOIN posts p "  # noqa: S608
+                "ON p.url = rp.post_url AND p.arxiv_id = rp.arxiv_id "
+                f"WHERE rp.day = ? AND rp.arxiv_id IN ({marks}) ORDER BY rp.arxiv_id, rp.position",
                 [iso, *ids],
             ):
-                posts[row["arxiv_id"]].append(_post(row))
+                posts[row[2]].append(_post(row))
         return DayRanking(
             day=day,
             generated_at=dt.datetime.fromisoformat(head[0]),
@@ -806,20 +810,27 @@ def delivery_nonce(sub_id: int, day: dt.date) -> str:
     return f"hp{sub_id}d{day.strftime('%Y%m%d')}"[:25]
 
 
-def _post(row: dict[str, Any]) -> Post:
+_POST_COLUMNS = (
+    "source, url, arxiv_id, author, handle, text, posted, html, likes, reposts, quotes, replies"
+)
+
+
+def _post(row: tuple[Any, ...]) -> Post:
+    """A Post from a row selected with _POST_COLUMNS."""
+    source, url, arxiv_id, author, handle, text, posted, html, likes, reposts, quotes, replies = row
     return Post(
-        source=row["source"],
-        url=row["url"],
-        arxiv_id=row["arxiv_id"],
-        author=row["author"] or "",
-        handle=row["handle"] or "",
-        text=row["text"] or "",
-        posted=row["posted"] or "",
-        html=row["html"],
-        likes=row["likes"] or 0,
-        reposts=row["reposts"] or 0,
-        quotes=row["quotes"] or 0,
-        replies=row["replies"] or 0,
+        source=source,
+        url=url,
+        arxiv_id=arxiv_id,
+        author=author or "",
+        handle=handle or "",
+        text=text or "",
+        posted=posted or "",
+        html=html,
+        likes=likes or 0,
+        reposts=reposts or 0,
+        quotes=quotes or 0,
+        replies=replies or 0,
     )
 
 
