@@ -61,3 +61,7 @@ class ChannelUnavailable(DeliveryError):
         self.channel_id = channel_id
         self.status = status
         self.code = code
+
+
+class JobRefused(HotPapersError):
+    """The ranking job will not run for this day (e.g. it was imported from the archive)."""

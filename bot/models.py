@@ -128,3 +128,27 @@ class Delivery:
     message_ids: tuple[int, ...] = ()
     due_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRun:
+    """How one source did in one day's ranking run."""
+
+    day: dt.date
+    source: str
+    status: str  # "ok", "failed" or "skipped"
+    requests: int = 0
+    error: str | None = None
+    ran_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    """A stored day's header: when, where from, and whether it is complete."""
+
+    day: dt.date
+    generated_at: dt.datetime
+    origin: str
+    partial: bool
+    failed_sources: tuple[str, ...] = ()
+    papers: int = 0

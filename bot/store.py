@@ -20,11 +20,13 @@ import sqlite_utils
 from bot.errors import StoreError
 from bot.models import (
     DayRanking,
+    DaySummary,
     Delivery,
     ListingEntry,
     Paper,
     Post,
     RankedPaper,
+    SourceRun,
     Subscription,
 )
 
@@ -668,6 +670,60 @@ class Store:
             category=category,
             extra=json.loads(head[4]) if head[4] else {},
         )
+
+    def day_summary(self, day: dt.date) -> DaySummary | None:
+        """A stored day's header (origin, partial, failed sources, paper count), or None."""
+        row = self.db.execute(
+            "SELECT d.generated_at, d.origin, d.partial, d.failed_sources, "
+            "(SELECT count(*) FROM rankings r WHERE r.day = d.day) FROM days d WHERE d.day = ?",
+            [day.isoformat()],
+        ).fetchone()
+        if row is None:
+            return None
+        return DaySummary(
+            day=day,
+            generated_at=dt.datetime.fromisoformat(row[0]),
+            origin=row[1],
+            partial=bool(row[2]),
+            failed_sources=tuple(json.loads(row[3] or "[]")),
+            papers=row[4],
+        )
+
+    # -- source runs -------------------------------------------------------------------------
+
+    def save_source_runs(self, runs: Iterable[SourceRun]) -> None:
+        """Record how each source did for a day (replacing that day's earlier record)."""
+        with self.transaction():
+            self.db["source_runs"].upsert_all(
+                (
+                    {
+                        "day": run.day.isoformat(),
+                        "source": run.source,
+                        "status": run.status,
+                        "requests": run.requests,
+                        "error": run.error,
+                        "ran_at": _iso(run.ran_at),
+                    }
+                    for run in runs
+                ),
+                pk=("day", "source"),
+            )
+
+    def source_runs(self, day: dt.date) -> list[SourceRun]:
+        """How each source did in the latest run for day, by source name."""
+        return [
+            SourceRun(
+                day=day,
+                source=row["source"],
+                status=row["status"],
+                requests=row["requests"] or 0,
+                error=row["error"],
+                ran_at=_dt(row["ran_at"]),
+            )
+            for row in self.db.query(
+                "SELECT * FROM source_runs WHERE day = ? ORDER BY source", [day.isoformat()]
+            )
+        ]
 
     # -- subscriptions -----------------------------------------------------------------------
 

@@ -1,0 +1,472 @@
+"""The daily pipeline: collect candidates and signals -> store -> rank, for one announcement day.
+
+`run_day` ranks the papers announced on day D with the engagement gathered from every
+available source in D's window; a source that fails is recorded and the ranking is marked
+partial (its previous counts for that day, if any, are kept). `due_days` asks the database
+which days still need a run; `record_listing` keeps today's arXiv listing for tomorrow's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot import arxiv_ids
+from bot.config import Config
+from bot.errors import HotPapersError, InvalidArxivId, JobRefused
+from bot.models import DayRanking, Paper, Post, Signal, SourceRun
+from bot.ranking import rank
+from bot.sources.base import SignalSource, SourceResult
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+ARXIV = "arxiv"
+# arXiv announces at 20:00 US Eastern on the evening before the listing's date.
+ANNOUNCE_TZ = ZoneInfo("America/New_York")
+ANNOUNCE_TIME = dt.time(20, 0)
+PARTIAL_RETRY_AFTER = dt.timedelta(hours=1)
+
+Progress = Callable[[str], None]
+
+
+class ArxivCatalog(Protocol):
+    """What the job needs from arXiv: listings and metadata (RSS + API), counting requests."""
+
+    requests: int
+
+    async def current_listing(self) -> tuple[dt.date | None, list[Paper]]:
+        """The current mailing (RSS): its announcement day and papers; (None, []) if empty."""
+        ...
+
+    async def announced(self, day: dt.date) -> list[Paper]:
+        """The papers announced on day, found through the API (by submittedDate)."""
+        ...
+
+    async def papers(self, ids: Sequence[str]) -> list[Paper]:
+        """Metadata for ids (API id_list in batches); unknown ids are absent."""
+        ...
+
+
+class ListingBook(Protocol):
+    """Where recorded daily listings are kept (the store)."""
+
+    def listing(self, day: dt.date) -> list[Paper] | None: ...
+
+    def save_listing(self, day: dt.date, papers: Sequence[Paper]) -> None: ...
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+@dataclass
+class JobDeps:
+    """Everything a run needs, passed in (real sources in the app, fakes in tests)."""
+
+    config: Config
+    store: Store
+    arxiv: ArxivCatalog | None
+    sources: Sequence[SignalSource]
+    listings: ListingBook | None = None
+    requests: Mapping[str, int] | None = None  # a shared per-source request counter, if any
+    progress: Progress = _quiet
+
+
+@dataclass
+class JobResult:
+    """What one run of one day did."""
+
+    day: dt.date
+    ranking: DayRanking
+    requests: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # source -> why
+    skipped: dict[str, str] = field(default_factory=dict)  # source -> why (not a failure)
+    candidates: int = 0
+    duration: float = 0.0
+
+    @property
+    def partial(self) -> bool:
+        return self.ranking.partial
+
+
+# -- time -------------------------------------------------------------------------------------
+
+
+def _local_time(text: str) -> dt.time:
+    hh, _, mm = text.partition(":")
+    return dt.time(int(hh), int(mm))
+
+
+def due_at(day: dt.date, config: Config) -> dt.datetime:
+    """When day's ranking is due: rank_time, window_days after day, in the configured zone."""
+    schedule = config.schedule
+    local = dt.datetime.combine(
+        day + dt.timedelta(days=schedule.window_days),
+        _local_time(schedule.rank_time),
+        ZoneInfo(schedule.timezone),
+    )
+    return local.astimezone(dt.UTC)
+
+
+def window(day: dt.date, config: Config, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """[since, until): from day's announcement (20:00 US Eastern the evening before) to the
+    time it is due, or now if that is earlier."""
+    since = dt.datetime.combine(day - dt.timedelta(days=1), ANNOUNCE_TIME, ANNOUNCE_TZ)
+    until = min(now, due_at(day, config))
+    return since.astimezone(dt.UTC), max(until, since).astimezone(dt.UTC)
+
+
+def latest_due_day(now: dt.datetime, config: Config) -> dt.date:
+    """The newest day whose ranking is due at now."""
+    local_today = now.astimezone(ZoneInfo(config.schedule.timezone)).date()
+    day = local_today - dt.timedelta(days=config.schedule.window_days)
+    return day if due_at(day, config) <= now else day - dt.timedelta(days=1)
+
+
+def due_days(
+    store: Store,
+    now: dt.datetime,
+    config: Config,
+    *,
+    retry_after: dt.timedelta = PARTIAL_RETRY_AFTER,
+) -> list[dt.date]:
+    """Days of the last catch_up_days that need a run, oldest first: never ranked, or ranked
+    partial at least retry_after ago. Imported archive days are never re-ranked."""
+    latest = latest_due_day(now, config)
+    days = []
+    for back in range(config.schedule.catch_up_days - 1, -1, -1):
+        day = latest - dt.timedelta(days=back)
+        summary = store.day_summary(day)
+        if summary is None or (
+            summary.origin == "live"
+            and summary.partial
+            and summary.generated_at + retry_after <= now
+        ):
+            days.append(day)
+    return days
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+_logged_skips: set[tuple[str, str]] = set()
+
+
+def _log_skip_once(source: str, reason: str) -> None:
+    if (source, reason) not in _logged_skips:
+        _logged_skips.add((source, reason))
+        log.info("%s: skipped (%s)", source, reason)
+
+
+def _canonical(value: str) -> str | None:
+    try:
+        return arxiv_ids.parse(value)
+    except InvalidArxivId:
+        log.warning("dropping a record with a bad arXiv id: %r", value[:80])
+        return None
+
+
+def _canonical_papers(papers: Sequence[Paper]) -> dict[str, Paper]:
+    found: dict[str, Paper] = {}
+    for paper in papers:
+        aid = _canonical(paper.arxiv_id)
+        if aid is not None:
+            found[aid] = _enrich(found[aid], paper) if aid in found else _with_id(paper, aid)
+    return found
+
+
+def _with_id(paper: Paper, aid: str) -> Paper:
+    return paper if paper.arxiv_id == aid else dataclasses.replace(paper, arxiv_id=aid)
+
+
+def _enrich(base: Paper, other: Paper) -> Paper:
+    """base, with its empty fields filled from other (e.g. code/project links from HF)."""
+    changes = {
+        f.name: getattr(other, f.name)
+        for f in dataclasses.fields(Paper)
+        if f.name != "arxiv_id" and not getattr(base, f.name) and getattr(other, f.name)
+    }
+    return dataclasses.replace(base, **changes) if changes else base
+
+
+def _has_metadata(paper: Paper | None) -> bool:
+    return paper is not None and bool(paper.title)
+
+
+def _weekend(day: dt.date) -> bool:
+    return day.weekday() >= 5
+
+
+async def _listing(
+    day: dt.date, deps: JobDeps, progress: Progress
+) -> tuple[dict[str, Paper], str | None]:
+    """(day's announced papers, error or None): the recorded listing, else the API."""
+    if deps.listings is not None:
+        stored = deps.listings.listing(day)
+        if stored is not None:
+            progress(f"arxiv: listing of {day} recorded on the day ({len(stored)} papers)")
+            return _canonical_papers(stored), None
+    if deps.arxiv is None:
+        return {}, None
+    try:
+        papers = await deps.arxiv.announced(day)
+    except HotPapersError as exc:
+        log.warning("arxiv: listing of %s failed: %s", day, exc)
+        return {}, str(exc)
+    progress(f"arxiv: listing of {day} from the API ({len(papers)} papers)")
+    return _canonical_papers(papers), None
+
+
+async def _collect_one(
+    source: SignalSource,
+    day: dt.date,
+    ids: Sequence[str],
+    since: dt.datetime,
+    until: dt.datetime,
+    progress: Progress,
+) -> SourceResult | BaseException:
+    try:
+        result = await source.collect(day, ids, since, until)
+    except Exception as exc:
+        if not isinstance(exc, HotPapersError):
+            log.exception("%s: unexpected error", source.name)
+        progress(f"{source.name}: failed ({exc})")
+        return exc
+    for error in result.errors:
+        log.warning("%s: skipped a malformed record: %s", source.name, error)
+    progress(
+        f"{source.name}: done ({result.requests} requests, {len(result.signals)} papers"
+        f"{f', {len(result.errors)} malformed records skipped' if result.errors else ''})"
+    )
+    return result
+
+
+def _requests_snapshot(deps: JobDeps) -> dict[str, int]:
+    return dict(deps.requests) if deps.requests is not None else {}
+
+
+async def run_day(day: dt.date, deps: JobDeps, now: dt.datetime) -> JobResult:
+    """Collect, rank and store day; a failing source makes the ranking partial, not absent.
+
+    Re-running a day replaces its stored ranking with fresh counts. Imported archive days are
+    refused (JobRefused).
+    """
+    if now.tzinfo is None:
+        raise ValueError("run_day needs a timezone-aware now")
+    started = time.perf_counter()
+    store, config, progress = deps.store, deps.config, deps.progress
+    previous = store.day_summary(day)
+    if previous is not None and previous.origin != "live":
+        raise JobRefused(
+            f"{day} was imported from the {previous.origin}; it is not re-ranked from live sources"
+        )
+    counter_before = _requests_snapshot(deps)
+    arxiv_before = deps.arxiv.requests if deps.arxiv is not None else 0
+    failed: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    requests: dict[str, int] = {}
+    results: list[SourceResult] = []
+
+    def finish(ranking: DayRanking, candidates: int, *, ran: bool = True) -> JobResult:
+        if deps.arxiv is not None:
+            requests[ARXIV] = deps.arxiv.requests - arxiv_before
+        after = _requests_snapshot(deps)
+        for source, count in after.items():
+            diff = count - counter_before.get(source, 0)
+            if diff:
+                requests[source] = max(requests.get(source, 0), diff)
+        ranking.extra.update(
+            {
+                "requests": dict(sorted(requests.items())),
+                "skipped": dict(sorted(skipped.items())),
+                "candidates": candidates,
+            }
+        )
+        with store.transaction():
+            store.save_day(ranking)
+            if ran:
+                store.save_source_runs(_runs(day, deps, requests, failed, skipped, now))
+        return JobResult(
+            day=day,
+            ranking=ranking,
+            requests=dict(sorted(requests.items())),
+            failed=dict(sorted(failed.items())),
+            skipped=dict(sorted(skipped.items())),
+            candidates=candidates,
+            duration=time.perf_counter() - started,
+        )
+
+    if _weekend(day):
+        progress(f"{day} is a {day:%A}: arXiv announces nothing on weekends")
+        empty = DayRanking(day=day, generated_at=now, extra={"note": "weekend"})
+        return finish(empty, 0, ran=False)
+
+    listing, listing_error = await _listing(day, deps, progress)
+    if listing_error is not None:
+        failed[ARXIV] = listing_error
+    elif not listing and deps.arxiv is not None:
+        progress(f"{day}: no announcements (holiday)")
+        empty = DayRanking(day=day, generated_at=now, extra={"note": "no announcements"})
+        return finish(empty, 0)
+
+    since, until = window(day, config, now)
+    active: list[SignalSource] = []
+    for source in deps.sources:
+        reason = source.unavailable_reason()
+        if reason:
+            skipped[source.name] = reason
+            _log_skip_once(source.name, reason)
+            progress(f"{source.name}: skipped ({reason})")
+        else:
+            active.append(source)
+    ids = sorted(listing)
+    outcomes = await asyncio.gather(
+        *(_collect_one(s, day, ids, since, until, progress) for s in active)
+    )
+    for source, outcome in zip(active, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            failed[source.name] = str(outcome) or type(outcome).__name__
+        else:
+            results.append(outcome)
+            requests[source.name] = outcome.requests
+
+    signals = [
+        Signal(aid, s.source, dict(s.counts))
+        for r in results
+        for s in r.signals
+        if (aid := _canonical(s.arxiv_id)) is not None
+    ]
+    posts = [
+        _post_with_id(p, aid) for r in results for p in r.posts if (aid := _canonical(p.arxiv_id))
+    ]
+    signals, posts = _carry_over(store, day, failed, signals, posts)
+    seen = _canonical_papers([p for r in results for p in r.papers])
+    talked_about = {s.arxiv_id for s in signals}
+    candidates = set(listing) | talked_about | set(seen)
+
+    papers = await _metadata(talked_about, listing, seen, deps, failed, progress)
+    ranking = rank(
+        day,
+        papers,
+        signals,
+        posts,
+        config.ranking.weights,
+        config.ranking.min_score,
+        config.ranking.max_posts,
+        now,
+        tuple(failed),
+    )
+    if failed:
+        log.warning("%s: partial ranking, failed sources: %s", day, ", ".join(sorted(failed)))
+    return finish(ranking, len(candidates))
+
+
+def _post_with_id(post: Post, aid: str) -> Post:
+    return post if post.arxiv_id == aid else dataclasses.replace(post, arxiv_id=aid)
+
+
+def _carry_over(
+    store: Store,
+    day: dt.date,
+    failed: Mapping[str, str],
+    signals: list[Signal],
+    posts: list[Post],
+) -> tuple[list[Signal], list[Post]]:
+    """Keep the previously stored counts and posts of the sources that failed this time."""
+    lost = set(failed) - {ARXIV}
+    if not lost:
+        return signals, posts
+    previous = store.load_day(day)
+    if previous is None:
+        return signals, posts
+    for rp in previous.papers:
+        for source, counts in rp.signals.items():
+            if source in lost:
+                signals.append(Signal(rp.paper.arxiv_id, source, dict(counts)))
+        posts.extend(p for p in rp.posts if p.source in lost)
+    return signals, posts
+
+
+async def _metadata(
+    wanted: set[str],
+    listing: Mapping[str, Paper],
+    seen: Mapping[str, Paper],
+    deps: JobDeps,
+    failed: dict[str, str],
+    progress: Progress,
+) -> dict[str, Paper]:
+    """Metadata for the papers that have engagement: listing, store, arXiv API, then sources."""
+    papers = {aid: listing[aid] for aid in wanted if _has_metadata(listing.get(aid))}
+    missing = wanted - set(papers)
+    papers.update((aid, p) for aid, p in deps.store.get_papers(missing).items() if _has_metadata(p))
+    missing -= set(papers)
+    if missing and deps.arxiv is not None:
+        try:
+            fetched = _canonical_papers(await deps.arxiv.papers(sorted(missing)))
+        except HotPapersError as exc:
+            log.warning("arxiv: metadata for %d papers failed: %s", len(missing), exc)
+            failed.setdefault(ARXIV, str(exc))
+        else:
+            progress(f"arxiv: metadata for {len(fetched)} of {len(missing)} papers")
+            papers.update((aid, p) for aid, p in fetched.items() if aid in missing)
+    for aid in wanted - set(papers):
+        if _has_metadata(seen.get(aid)):
+            papers[aid] = seen[aid]
+    unknown = wanted - set(papers)
+    if unknown:
+        log.info("no metadata for %d linked ids (unknown to arXiv?)", len(unknown))
+    return {aid: _enrich(p, seen[aid]) if aid in seen else p for aid, p in papers.items()}
+
+
+def _runs(
+    day: dt.date,
+    deps: JobDeps,
+    requests: Mapping[str, int],
+    failed: Mapping[str, str],
+    skipped: Mapping[str, str],
+    now: dt.datetime,
+) -> list[SourceRun]:
+    names = ([ARXIV] if deps.arxiv is not None else []) + [s.name for s in deps.sources]
+    runs = []
+    for name in names:
+        if name in failed:
+            status, error = "failed", failed[name]
+        elif name in skipped:
+            status, error = "skipped", skipped[name]
+        else:
+            status, error = "ok", None
+        runs.append(SourceRun(day, name, status, requests.get(name, 0), error, now))
+    return runs
+
+
+async def run_due(deps: JobDeps, now: dt.datetime) -> list[JobResult]:
+    """Run every due day once, oldest first (the database decides what is due)."""
+    results = []
+    for day in due_days(deps.store, now, deps.config):
+        log.info("ranking %s", day)
+        results.append(await run_day(day, deps, now))
+    return results
+
+
+async def record_listing(deps: JobDeps) -> tuple[dt.date | None, int]:
+    """Store the current arXiv mailing (RSS) under its announcement day; (day, papers).
+
+    arXiv's feed serves only the current mailing, so this must run every announcement day.
+    """
+    if deps.arxiv is None or deps.listings is None:
+        return None, 0
+    day, papers = await deps.arxiv.current_listing()
+    if day is None or not papers:
+        log.info("arxiv: the current listing is empty (weekend or holiday)")
+        return None, 0
+    unique = list(_canonical_papers(papers).values())
+    deps.listings.save_listing(day, unique)
+    log.info("arxiv: recorded the listing of %s (%d papers)", day, len(unique))
+    return day, len(unique)
