@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from bot import arxiv_ids
 from bot.config import Config
 from bot.errors import HotPapersError, InvalidArxivId, JobRefused
-from bot.models import DayRanking, Paper, Post, Signal, SourceRun
+from bot.models import DayRanking, ListingEntry, Paper, Post, Signal, SourceRun
 from bot.ranking import rank
 from bot.sources.base import SignalSource, SourceResult
 from bot.store import Store
@@ -37,30 +37,27 @@ PARTIAL_RETRY_AFTER = dt.timedelta(hours=1)
 Progress = Callable[[str], None]
 
 
+class Listing(Protocol):
+    """The current arXiv mailing as the RSS shows it."""
+
+    day: dt.date | None
+    entries: list[ListingEntry]
+
+
 class ArxivCatalog(Protocol):
-    """What the job needs from arXiv: listings and metadata (RSS + API), counting requests."""
+    """What the job needs from arXiv (bot.sources.arxiv.ArxivSource): listing and metadata."""
 
-    requests: int
-
-    async def current_listing(self) -> tuple[dt.date | None, list[Paper]]:
-        """The current mailing (RSS): its announcement day and papers; (None, []) if empty."""
+    async def listing(self) -> Listing:
+        """The current mailing (one RSS request); empty on weekends and holidays."""
         ...
 
-    async def announced(self, day: dt.date) -> list[Paper]:
-        """The papers announced on day, found through the API (by submittedDate)."""
+    async def submitted(self, day: dt.date) -> SourceResult:
+        """The papers of the mailing dated day, found through the API by submittedDate."""
         ...
 
-    async def papers(self, ids: Sequence[str]) -> list[Paper]:
+    async def papers(self, ids: Sequence[str]) -> SourceResult:
         """Metadata for ids (API id_list in batches); unknown ids are absent."""
         ...
-
-
-class ListingBook(Protocol):
-    """Where recorded daily listings are kept (the store)."""
-
-    def listing(self, day: dt.date) -> list[Paper] | None: ...
-
-    def save_listing(self, day: dt.date, papers: Sequence[Paper]) -> None: ...
 
 
 def _quiet(message: str) -> None:
@@ -75,8 +72,7 @@ class JobDeps:
     store: Store
     arxiv: ArxivCatalog | None
     sources: Sequence[SignalSource]
-    listings: ListingBook | None = None
-    requests: Mapping[str, int] | None = None  # a shared per-source request counter, if any
+    requests: Mapping[str, int] | None = None  # the shared per-source request counter, if any
     progress: Progress = _quiet
 
 
@@ -197,31 +193,106 @@ def _enrich(base: Paper, other: Paper) -> Paper:
 
 
 def _has_metadata(paper: Paper | None) -> bool:
-    return paper is not None and bool(paper.title)
+    """Whether paper carries real metadata (a listing entry has only title and categories)."""
+    return paper is not None and bool(paper.title) and bool(paper.authors)
+
+
+def _from_entry(entry: ListingEntry) -> Paper:
+    return Paper(arxiv_id=entry.arxiv_id, title=entry.title, categories=entry.categories)
 
 
 def _weekend(day: dt.date) -> bool:
     return day.weekday() >= 5
 
 
-async def _listing(
-    day: dt.date, deps: JobDeps, progress: Progress
-) -> tuple[dict[str, Paper], str | None]:
-    """(day's announced papers, error or None): the recorded listing, else the API."""
-    if deps.listings is not None:
-        stored = deps.listings.listing(day)
-        if stored is not None:
-            progress(f"arxiv: listing of {day} recorded on the day ({len(stored)} papers)")
-            return _canonical_papers(stored), None
+@dataclass
+class _Run:
+    """The bookkeeping of one run: requests, failures and skips per source."""
+
+    day: dt.date
+    deps: JobDeps
+    now: dt.datetime
+    requests: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+    counter_before: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.counter_before = self._counter()
+
+    def _counter(self) -> dict[str, int]:
+        return dict(self.deps.requests) if self.deps.requests is not None else {}
+
+    def count(self, source: str, requests: int) -> None:
+        self.requests[source] = self.requests.get(source, 0) + requests
+
+    def fail(self, source: str, exc: BaseException) -> None:
+        self.failed.setdefault(source, str(exc) or type(exc).__name__)
+
+    def finish(self, ranking: DayRanking, candidates: int, *, ran: bool = True) -> JobResult:
+        """Store the ranking and how each source did; the result of the run."""
+        for source, count in self._counter().items():
+            diff = count - self.counter_before.get(source, 0)
+            if diff > self.requests.get(source, 0):
+                self.requests[source] = diff  # attempts a failed source made count too
+        requests = dict(sorted(self.requests.items()))
+        ranking.extra.update({"requests": requests, "skipped": dict(sorted(self.skipped.items()))})
+        ranking.extra["candidates"] = candidates
+        store = self.deps.store
+        with store.transaction():
+            store.save_day(ranking)
+            if ran:
+                store.save_source_runs(self._source_runs())
+        return JobResult(
+            day=self.day,
+            ranking=ranking,
+            requests=requests,
+            failed=dict(sorted(self.failed.items())),
+            skipped=dict(sorted(self.skipped.items())),
+            candidates=candidates,
+            duration=time.perf_counter() - self.started,
+        )
+
+    def _source_runs(self) -> list[SourceRun]:
+        names = [ARXIV] if self.deps.arxiv is not None else []
+        names += [s.name for s in self.deps.sources]
+        runs = []
+        for name in names:
+            if name in self.failed:
+                status, error = "failed", self.failed[name]
+            elif name in self.skipped:
+                status, error = "skipped", self.skipped[name]
+            else:
+                status, error = "ok", None
+            runs.append(
+                SourceRun(self.day, name, status, self.requests.get(name, 0), error, self.now)
+            )
+        return runs
+
+
+async def _listing(run: _Run) -> dict[str, Paper] | None:
+    """The day's announced papers: the recorded listing, else the API; None if arXiv failed."""
+    day, deps = run.day, run.deps
+    store = deps.store
+    if store.has_listing(day):
+        entries = store.listing(day)
+        deps.progress(f"arxiv: listing of {day} recorded on the day ({len(entries)} papers)")
+        return _canonical_papers([_from_entry(e) for e in entries])
     if deps.arxiv is None:
-        return {}, None
+        return {}
     try:
-        papers = await deps.arxiv.announced(day)
+        result = await deps.arxiv.submitted(day)
     except HotPapersError as exc:
         log.warning("arxiv: listing of %s failed: %s", day, exc)
-        return {}, str(exc)
-    progress(f"arxiv: listing of {day} from the API ({len(papers)} papers)")
-    return _canonical_papers(papers), None
+        run.fail(ARXIV, exc)
+        return None
+    run.count(ARXIV, result.requests)
+    deps.progress(
+        f"arxiv: listing of {day} from the API ({len(result.papers)} papers, "
+        f"{result.requests} requests)"
+    )
+    return _canonical_papers(result.papers)
 
 
 async def _collect_one(
@@ -237,7 +308,7 @@ async def _collect_one(
     except Exception as exc:
         if not isinstance(exc, HotPapersError):
             log.exception("%s: unexpected error", source.name)
-        progress(f"{source.name}: failed ({exc})")
+        progress(f"{source.name}: failed ({exc or type(exc).__name__})")
         return exc
     for error in result.errors:
         log.warning("%s: skipped a malformed record: %s", source.name, error)
@@ -248,8 +319,30 @@ async def _collect_one(
     return result
 
 
-def _requests_snapshot(deps: JobDeps) -> dict[str, int]:
-    return dict(deps.requests) if deps.requests is not None else {}
+async def _collect(run: _Run, ids: Sequence[str]) -> list[SourceResult]:
+    """Every available source, concurrently; failures are recorded, not raised."""
+    deps = run.deps
+    since, until = window(run.day, deps.config, run.now)
+    active: list[SignalSource] = []
+    for source in deps.sources:
+        reason = source.unavailable_reason()
+        if reason:
+            run.skipped[source.name] = reason
+            _log_skip_once(source.name, reason)
+            deps.progress(f"{source.name}: skipped ({reason})")
+        else:
+            active.append(source)
+    outcomes = await asyncio.gather(
+        *(_collect_one(s, run.day, ids, since, until, deps.progress) for s in active)
+    )
+    results = []
+    for source, outcome in zip(active, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            run.fail(source.name, outcome)
+        else:
+            results.append(outcome)
+            run.count(source.name, outcome.requests)
+    return results
 
 
 async def run_day(day: dt.date, deps: JobDeps, now: dt.datetime) -> JobResult:
@@ -260,83 +353,26 @@ async def run_day(day: dt.date, deps: JobDeps, now: dt.datetime) -> JobResult:
     """
     if now.tzinfo is None:
         raise ValueError("run_day needs a timezone-aware now")
-    started = time.perf_counter()
-    store, config, progress = deps.store, deps.config, deps.progress
-    previous = store.day_summary(day)
+    previous = deps.store.day_summary(day)
     if previous is not None and previous.origin != "live":
         raise JobRefused(
             f"{day} was imported from the {previous.origin}; it is not re-ranked from live sources"
         )
-    counter_before = _requests_snapshot(deps)
-    arxiv_before = deps.arxiv.requests if deps.arxiv is not None else 0
-    failed: dict[str, str] = {}
-    skipped: dict[str, str] = {}
-    requests: dict[str, int] = {}
-    results: list[SourceResult] = []
-
-    def finish(ranking: DayRanking, candidates: int, *, ran: bool = True) -> JobResult:
-        if deps.arxiv is not None:
-            requests[ARXIV] = deps.arxiv.requests - arxiv_before
-        after = _requests_snapshot(deps)
-        for source, count in after.items():
-            diff = count - counter_before.get(source, 0)
-            if diff:
-                requests[source] = max(requests.get(source, 0), diff)
-        ranking.extra.update(
-            {
-                "requests": dict(sorted(requests.items())),
-                "skipped": dict(sorted(skipped.items())),
-                "candidates": candidates,
-            }
-        )
-        with store.transaction():
-            store.save_day(ranking)
-            if ran:
-                store.save_source_runs(_runs(day, deps, requests, failed, skipped, now))
-        return JobResult(
-            day=day,
-            ranking=ranking,
-            requests=dict(sorted(requests.items())),
-            failed=dict(sorted(failed.items())),
-            skipped=dict(sorted(skipped.items())),
-            candidates=candidates,
-            duration=time.perf_counter() - started,
-        )
-
+    run = _Run(day, deps, now)
     if _weekend(day):
-        progress(f"{day} is a {day:%A}: arXiv announces nothing on weekends")
+        deps.progress(f"{day} is a {day:%A}: arXiv announces nothing on weekends")
         empty = DayRanking(day=day, generated_at=now, extra={"note": "weekend"})
-        return finish(empty, 0, ran=False)
+        return run.finish(empty, 0, ran=False)
 
-    listing, listing_error = await _listing(day, deps, progress)
-    if listing_error is not None:
-        failed[ARXIV] = listing_error
+    listing = await _listing(run)
+    if listing is None:
+        listing = {}
     elif not listing and deps.arxiv is not None:
-        progress(f"{day}: no announcements (holiday)")
+        deps.progress(f"{day}: no announcements (holiday)")
         empty = DayRanking(day=day, generated_at=now, extra={"note": "no announcements"})
-        return finish(empty, 0)
+        return run.finish(empty, 0, ran=False)
 
-    since, until = window(day, config, now)
-    active: list[SignalSource] = []
-    for source in deps.sources:
-        reason = source.unavailable_reason()
-        if reason:
-            skipped[source.name] = reason
-            _log_skip_once(source.name, reason)
-            progress(f"{source.name}: skipped ({reason})")
-        else:
-            active.append(source)
-    ids = sorted(listing)
-    outcomes = await asyncio.gather(
-        *(_collect_one(s, day, ids, since, until, progress) for s in active)
-    )
-    for source, outcome in zip(active, outcomes, strict=True):
-        if isinstance(outcome, BaseException):
-            failed[source.name] = str(outcome) or type(outcome).__name__
-        else:
-            results.append(outcome)
-            requests[source.name] = outcome.requests
-
+    results = await _collect(run, sorted(listing))
     signals = [
         Signal(aid, s.source, dict(s.counts))
         for r in results
@@ -346,26 +382,26 @@ async def run_day(day: dt.date, deps: JobDeps, now: dt.datetime) -> JobResult:
     posts = [
         _post_with_id(p, aid) for r in results for p in r.posts if (aid := _canonical(p.arxiv_id))
     ]
-    signals, posts = _carry_over(store, day, failed, signals, posts)
+    signals, posts = _carry_over(deps.store, day, run.failed, signals, posts)
     seen = _canonical_papers([p for r in results for p in r.papers])
     talked_about = {s.arxiv_id for s in signals}
     candidates = set(listing) | talked_about | set(seen)
 
-    papers = await _metadata(talked_about, listing, seen, deps, failed, progress)
+    papers = await _metadata(run, talked_about, listing, seen)
     ranking = rank(
         day,
         papers,
         signals,
         posts,
-        config.ranking.weights,
-        config.ranking.min_score,
-        config.ranking.max_posts,
+        deps.config.ranking.weights,
+        deps.config.ranking.min_score,
+        deps.config.ranking.max_posts,
         now,
-        tuple(failed),
+        tuple(run.failed),
     )
-    if failed:
-        log.warning("%s: partial ranking, failed sources: %s", day, ", ".join(sorted(failed)))
-    return finish(ranking, len(candidates))
+    if run.failed:
+        log.warning("%s: partial ranking, failed sources: %s", day, ", ".join(sorted(run.failed)))
+    return run.finish(ranking, len(candidates))
 
 
 def _post_with_id(post: Post, aid: str) -> Post:
@@ -395,55 +431,36 @@ def _carry_over(
 
 
 async def _metadata(
-    wanted: set[str],
-    listing: Mapping[str, Paper],
-    seen: Mapping[str, Paper],
-    deps: JobDeps,
-    failed: dict[str, str],
-    progress: Progress,
+    run: _Run, wanted: set[str], listing: Mapping[str, Paper], seen: Mapping[str, Paper]
 ) -> dict[str, Paper]:
-    """Metadata for the papers that have engagement: listing, store, arXiv API, then sources."""
-    papers = {aid: listing[aid] for aid in wanted if _has_metadata(listing.get(aid))}
+    """Metadata for the papers that have engagement: store, arXiv API, then the sources."""
+    deps = run.deps
+    papers = {aid: p for aid, p in deps.store.get_papers(wanted).items() if _has_metadata(p)}
     missing = wanted - set(papers)
-    papers.update((aid, p) for aid, p in deps.store.get_papers(missing).items() if _has_metadata(p))
+    papers.update((aid, listing[aid]) for aid in missing if _has_metadata(listing.get(aid)))
     missing -= set(papers)
     if missing and deps.arxiv is not None:
         try:
-            fetched = _canonical_papers(await deps.arxiv.papers(sorted(missing)))
+            result = await deps.arxiv.papers(sorted(missing))
         except HotPapersError as exc:
             log.warning("arxiv: metadata for %d papers failed: %s", len(missing), exc)
-            failed.setdefault(ARXIV, str(exc))
+            run.fail(ARXIV, exc)
         else:
-            progress(f"arxiv: metadata for {len(fetched)} of {len(missing)} papers")
+            run.count(ARXIV, result.requests)
+            fetched = _canonical_papers(result.papers)
+            deps.progress(
+                f"arxiv: metadata for {len(fetched)} of {len(missing)} papers "
+                f"({result.requests} requests)"
+            )
             papers.update((aid, p) for aid, p in fetched.items() if aid in missing)
     for aid in wanted - set(papers):
-        if _has_metadata(seen.get(aid)):
-            papers[aid] = seen[aid]
+        known = listing.get(aid) or seen.get(aid)
+        if known is not None and known.title:
+            papers[aid] = known  # arXiv could not tell: what the sources or listing said
     unknown = wanted - set(papers)
     if unknown:
         log.info("no metadata for %d linked ids (unknown to arXiv?)", len(unknown))
     return {aid: _enrich(p, seen[aid]) if aid in seen else p for aid, p in papers.items()}
-
-
-def _runs(
-    day: dt.date,
-    deps: JobDeps,
-    requests: Mapping[str, int],
-    failed: Mapping[str, str],
-    skipped: Mapping[str, str],
-    now: dt.datetime,
-) -> list[SourceRun]:
-    names = ([ARXIV] if deps.arxiv is not None else []) + [s.name for s in deps.sources]
-    runs = []
-    for name in names:
-        if name in failed:
-            status, error = "failed", failed[name]
-        elif name in skipped:
-            status, error = "skipped", skipped[name]
-        else:
-            status, error = "ok", None
-        runs.append(SourceRun(day, name, status, requests.get(name, 0), error, now))
-    return runs
 
 
 async def run_due(deps: JobDeps, now: dt.datetime) -> list[JobResult]:
@@ -456,17 +473,19 @@ async def run_due(deps: JobDeps, now: dt.datetime) -> list[JobResult]:
 
 
 async def record_listing(deps: JobDeps) -> tuple[dt.date | None, int]:
-    """Store the current arXiv mailing (RSS) under its announcement day; (day, papers).
+    """Store the current arXiv mailing (RSS) under its day; (day, entries) or (None, 0).
 
     arXiv's feed serves only the current mailing, so this must run every announcement day.
+    An empty mailing on a weekday is recorded too (a holiday: that day ranks empty).
     """
-    if deps.arxiv is None or deps.listings is None:
+    if deps.arxiv is None:
         return None, 0
-    day, papers = await deps.arxiv.current_listing()
-    if day is None or not papers:
-        log.info("arxiv: the current listing is empty (weekend or holiday)")
+    listing = await deps.arxiv.listing()
+    if listing.day is None:
+        log.info("arxiv: the current listing has no date (weekend?): nothing recorded")
         return None, 0
-    unique = list(_canonical_papers(papers).values())
-    deps.listings.save_listing(day, unique)
-    log.info("arxiv: recorded the listing of %s (%d papers)", day, len(unique))
-    return day, len(unique)
+    if _weekend(listing.day) and not listing.entries:
+        return None, 0
+    deps.store.save_listing(listing.day, listing.entries)
+    log.info("arxiv: recorded the listing of %s (%d papers)", listing.day, len(listing.entries))
+    return listing.day, len(listing.entries)

@@ -6,13 +6,14 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pytest
 
 from bot.config import Config, RankingConfig, ScheduleConfig
 from bot.errors import JobRefused, SourceError
 from bot.jobs import JobDeps, due_at, due_days, latest_due_day, record_listing, run_day, window
-from bot.models import DayRanking, Paper, Post, Signal
+from bot.models import DayRanking, ListingEntry, Paper, Post, Signal
 from bot.sources.base import SourceResult
 
 DAY = dt.date(2021, 8, 3)  # a Tuesday
@@ -20,37 +21,52 @@ NOW = dt.datetime(2021, 8, 4, 9, 0, tzinfo=dt.UTC)
 
 
 def paper(aid: str, *cats: str, title: str | None = None) -> Paper:
-    return Paper(arxiv_id=aid, title=title or f"Title of {aid}", categories=cats or ("cs.LG",))
+    return Paper(
+        arxiv_id=aid,
+        title=title or f"Title of {aid}",
+        authors=("A. Author",),
+        categories=cats or ("cs.LG",),
+    )
+
+
+@dataclass
+class FakeListing:
+    day: dt.date | None
+    entries: list[ListingEntry] = field(default_factory=list)
 
 
 class FakeArxiv:
-    """Listings per day and a metadata catalogue; counts requests like the real client."""
+    """Mailings per day and a metadata catalogue; results count requests like ArxivSource."""
 
     def __init__(self, listings=None, catalogue=None, batch=100):
         self.listings: dict[dt.date, list[Paper]] = listings or {}
         self.catalogue: dict[str, Paper] = catalogue or {}
         self.batch = batch
-        self.requests = 0
         self.fail: str | None = None
-        self.current: tuple[dt.date | None, list[Paper]] = (None, [])
+        self.current = FakeListing(None)
         self.asked: list[list[str]] = []
+        self.calls = 0
 
-    async def current_listing(self):
-        self.requests += 1
+    async def listing(self):
+        self.calls += 1
         return self.current
 
-    async def announced(self, day):
-        self.requests += 1
+    async def submitted(self, day):
+        self.calls += 1
         if self.fail:
             raise SourceError("arxiv", self.fail)
-        return list(self.listings.get(day, []))
+        return SourceResult("arxiv", papers=list(self.listings.get(day, [])), requests=1)
 
     async def papers(self, ids: Sequence[str]):
+        self.calls += 1
         self.asked.append(list(ids))
-        self.requests += math.ceil(len(ids) / self.batch)
         if self.fail:
             raise SourceError("arxiv", self.fail)
-        return [self.catalogue[i] for i in ids if i in self.catalogue]
+        return SourceResult(
+            "arxiv",
+            papers=[self.catalogue[i] for i in ids if i in self.catalogue],
+            requests=math.ceil(len(ids) / self.batch),
+        )
 
 
 class FakeSource:
@@ -79,17 +95,6 @@ class FakeSource:
             requests=self.requests,
             errors=["item 3: no id"] if self.name == "hackernews" else [],
         )
-
-
-class Listings:
-    def __init__(self):
-        self.days: dict[dt.date, list[Paper]] = {}
-
-    def listing(self, day):
-        return self.days.get(day)
-
-    def save_listing(self, day, papers):
-        self.days[day] = list(papers)
 
 
 def config(**ranking) -> Config:
@@ -141,14 +146,8 @@ def world():
     return arxiv, [hf, hn, bsky]
 
 
-def deps(store, arxiv, sources, listings=None, cfg=None) -> JobDeps:
-    return JobDeps(
-        config=cfg or config(),
-        store=store,
-        arxiv=arxiv,
-        sources=sources,
-        listings=listings,
-    )
+def deps(store, arxiv, sources, cfg=None) -> JobDeps:
+    return JobDeps(config=cfg or config(), store=store, arxiv=arxiv, sources=sources)
 
 
 async def test_normal_day_ranks_stores_and_explains(store):
@@ -253,7 +252,7 @@ async def test_weekend_is_an_empty_ranking_without_requests(store):
     saturday = dt.date(2021, 8, 7)
     result = await run_day(saturday, deps(store, arxiv, sources), NOW + dt.timedelta(days=4))
     assert result.ranking.papers == [] and not result.partial
-    assert arxiv.requests == 0 and all(not s.calls for s in sources)
+    assert arxiv.calls == 0 and all(not s.calls for s in sources)
     assert store.has_day(saturday)
     assert store.load_day(saturday).extra["note"] == "weekend"
 
@@ -269,23 +268,40 @@ async def test_holiday_with_empty_listing_is_an_empty_ranking(store):
 
 async def test_recorded_listing_is_preferred_to_the_api(store):
     arxiv, sources = world()
-    listings = Listings()
-    arxiv.current = (DAY, [paper("2108.00001v1", "cs.CV"), paper("2108.00001v1", "cs.CV")])
-    assert await record_listing(deps(store, arxiv, sources, listings)) == (DAY, 1)
-    assert [p.arxiv_id for p in listings.days[DAY]] == ["2108.00001"]
-    arxiv.requests = 0
-    result = await run_day(DAY, deps(store, arxiv, sources, listings), NOW)
-    assert sources[0].calls[0][1] == ["2108.00001"]
-    # no listing request; one metadata batch for the papers outside the recorded listing
-    assert result.requests["arxiv"] == 1
-    assert sorted(arxiv.asked[0]) == ["2107.12345", "2108.00002", "2108.00003"]
+    arxiv.current = FakeListing(
+        DAY,
+        [
+            ListingEntry("2108.00001", "new", ("cs.CV",), 1, "Title of 2108.00001"),
+            ListingEntry("2108.00005", "cross", ("cs.LG",), 2, "Cross-listed"),
+        ],
+    )
+    assert await record_listing(deps(store, arxiv, sources)) == (DAY, 2)
+    assert [e.arxiv_id for e in store.listing(DAY)] == ["2108.00001", "2108.00005"]
+    arxiv.calls = 0
+    result = await run_day(DAY, deps(store, arxiv, sources), NOW)
+    assert sources[0].calls[0][1] == ["2108.00001", "2108.00005"]
+    # no listing request; one metadata batch for the papers people talked about
+    assert arxiv.calls == 1 and result.requests["arxiv"] == 1
+    assert arxiv.asked == [["2107.12345", "2108.00001", "2108.00002", "2108.00003"]]
+    # the listing's categories stand in until arXiv's metadata arrives
+    top = result.ranking.papers[0]
+    assert top.paper.arxiv_id == "2108.00001" and top.paper.categories == ("cs.CV",)
 
 
-async def test_record_listing_on_an_empty_mailing_stores_nothing(store):
+async def test_recorded_empty_listing_is_a_holiday(store):
     arxiv, sources = world()
-    listings = Listings()
-    assert await record_listing(deps(store, arxiv, sources, listings)) == (None, 0)
-    assert listings.days == {}
+    arxiv.current = FakeListing(DAY, [])
+    assert await record_listing(deps(store, arxiv, sources)) == (DAY, 0)
+    result = await run_day(DAY, deps(store, arxiv, sources), NOW)
+    assert result.ranking.papers == [] and all(not s.calls for s in sources)
+
+
+async def test_record_listing_without_a_mailing_stores_nothing(store):
+    arxiv, sources = world()
+    assert await record_listing(deps(store, arxiv, sources)) == (None, 0)
+    arxiv.current = FakeListing(dt.date(2021, 8, 7), [])  # a Saturday's empty channel
+    assert await record_listing(deps(store, arxiv, sources)) == (None, 0)
+    assert not store.has_listing(DAY) and not store.has_listing(dt.date(2021, 8, 7))
 
 
 async def test_duplicate_and_versioned_ids_merge(store):
