@@ -20,23 +20,9 @@ from bot.http import (
     request,
     retry_after_seconds,
 )
+from tests.fakes.clock import FakeTime
 
 NOW = dt.datetime(2024, 5, 2, 12, 0, 0, tzinfo=dt.UTC)
-
-
-class FakeTime:
-    """A fake monotonic clock whose sleep advances it (no real waiting)."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 def scripted(*steps):
