@@ -468,7 +468,10 @@ async def run_due(deps: JobDeps, now: dt.datetime) -> list[JobResult]:
     results = []
     for day in due_days(deps.store, now, deps.config):
         log.info("ranking %s", day)
-        results.append(await run_day(day, deps, now))
+        try:
+            results.append(await run_day(day, deps, now))
+        except HotPapersError as exc:  # one bad day does not stop the others
+            log.error("ranking %s failed: %s", day, exc)
     return results
 
 
