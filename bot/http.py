@@ -4,7 +4,8 @@ Every source calls `SourceContext.request` (or the lower-level `request`), which
 - waits for the source's `RateLimiter` (one request at a time, `min_interval` between starts),
 - counts every attempt in a `RequestCounter` (per source, for "requests per source per run"),
 - retries 429/500/502/503/504, timeouts and transport errors with exponential backoff and
-  jitter, honouring `Retry-After` (seconds or HTTP date) on 429/503 up to `max_wait`,
+  jitter, honouring `Retry-After` (seconds or HTTP date) on 429/503 up to `max_wait`
+  (and X's `x-rate-limit-reset` on a 429 without Retry-After),
 - returns the final 2xx/3xx/4xx response, or raises `SourceError` once it gives up.
 
 URLs are logged with secret-looking query values redacted; headers and bodies never are.
@@ -142,6 +143,13 @@ def retry_after_seconds(value: str | None, now: dt.datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def rate_limit_reset_seconds(value: str | None, now: dt.datetime) -> float | None:
+    """X's `x-rate-limit-reset` (epoch seconds when the window resets) as seconds from `now`."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return max(0.0, int(value.strip()) - now.timestamp())
+
+
 def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float]) -> float:
     """Exponential backoff with jitter: base * 2**attempt, capped, scaled into [50%, 100%]."""
     return min(cap, base * 2**attempt) * (0.5 + rng() / 2)
@@ -187,6 +195,11 @@ async def request(
             failure = f"HTTP {response.status_code}"
             if response.status_code in RETRY_AFTER_STATUSES:
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"), now())
+                if retry_after is None and response.status_code == 429:
+                    # X sends no Retry-After, only when its rate-limit window resets.
+                    retry_after = rate_limit_reset_seconds(
+                        response.headers.get("x-rate-limit-reset"), now()
+                    )
             await response.aclose()
         if attempt >= max_retries:
             raise SourceError(

@@ -21,6 +21,7 @@ class SourceResult:
     requests: int = 0
     errors: list[str] = field(default_factory=list)  # records skipped as malformed, with why
     skipped: str | None = None  # set when the source did not run (e.g. no credentials)
+    notes: list[str] = field(default_factory=list)  # e.g. "window clamped to X's 7 days"
 
 
 class SignalSource(Protocol):

@@ -16,6 +16,7 @@ from bot.http import (
     SourceContext,
     make_client,
     parse_json,
+    rate_limit_reset_seconds,
     redact_url,
     request,
     retry_after_seconds,
@@ -262,6 +263,24 @@ def test_retry_after_parsing():
     assert retry_after_seconds(email_date(NOW - dt.timedelta(minutes=2)), NOW) == 0.0
     assert retry_after_seconds("soon", NOW) is None
     assert retry_after_seconds(None, NOW) is None
+
+
+async def test_429_with_only_x_rate_limit_reset_waits_until_the_reset():
+    reset = str(int(NOW.timestamp()) + 42)
+    transport, _ = scripted(
+        httpx.Response(429, headers={"x-rate-limit-reset": reset, "x-rate-limit-remaining": "0"}),
+        httpx.Response(200, json={}),
+    )
+    fake = FakeTime()
+    resp = await ctx_for(transport, fake).request("GET", "https://api.x.com/2/t", source="x")
+    assert resp.status_code == 200 and fake.sleeps == [42.0]
+
+
+def test_rate_limit_reset_parsing():
+    assert rate_limit_reset_seconds(str(int(NOW.timestamp()) + 60), NOW) == 60.0
+    assert rate_limit_reset_seconds(str(int(NOW.timestamp()) - 60), NOW) == 0.0
+    assert rate_limit_reset_seconds("later", NOW) is None
+    assert rate_limit_reset_seconds(None, NOW) is None
 
 
 def test_parse_json_reports_malformed_bodies():
