@@ -25,7 +25,7 @@ ENGAGEMENT_KEYS: dict[str, tuple[str, ...]] = {
     "twitter": ("retweets", "favorites"),
     "x": ("retweets", "likes"),
     "bluesky": ("reposts", "likes"),
-    "mastodon": ("reblogs", "favourites"),
+    "mastodon": ("reblogs", "favourites"),  # trending links report "shares" instead
     "huggingface": ("upvotes",),
     "hackernews": ("points",),
 }
@@ -35,6 +35,7 @@ _GENERIC_KEYS = (
     "reposts",
     "reblogs",
     "boosts",
+    "shares",
     "favorites",
     "favourites",
     "likes",

@@ -23,7 +23,7 @@ from bot.errors import InvalidArxivId, MalformedResponse, SourceError
 from bot.http import SourceContext, ensure_ok
 from bot.models import Post
 from bot.sources.base import SourceResult
-from bot.sources.posts import Page, counter_value, dedupe, follow_pages, iso_z, tally
+from bot.sources.posts import Page, about, counter_value, dedupe, follow_pages, iso_z, tally
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,11 @@ class BlueskySource:
     async def collect(
         self, day: dt.date, ids: Sequence[str], since: dt.datetime, until: dt.datetime
     ) -> SourceResult:
-        """Posts linking to arXiv in [since, until), with likes/reposts/quotes/replies per paper."""
+        """Posts linking to arXiv in [since, until), with likes/reposts/quotes/replies per paper.
+
+        The search finds every arXiv link of the window; only posts about `ids` are kept
+        (all of them when `ids` is empty), so old papers do not become the day's candidates.
+        """
         result = SourceResult(source=NAME)
         before = self.ctx.counter[NAME]
         try:
@@ -297,7 +301,7 @@ class BlueskySource:
             )
         finally:
             result.requests = self.ctx.counter[NAME] - before
-        result.posts = dedupe(posts)
+        result.posts = about(dedupe(posts), ids)
         result.signals = tally(NAME, result.posts)
         log.info(
             "bluesky: %d posts about %d papers for %s (%d requests)",

@@ -217,8 +217,9 @@ class MastodonSource:
     ) -> SourceResult:
         """Trending arXiv links on every configured instance, counted over the window's days.
 
-        One instance failing is recorded in `errors` and the others still count; only when
-        every instance fails does the source fail (SourceError).
+        Only links to papers in `ids` count (every arXiv link when `ids` is empty). One
+        instance failing is recorded in `errors` and the others still count; only when every
+        instance fails does the source fail (SourceError).
         """
         result = SourceResult(source=NAME)
         days = window_days(since, until)
@@ -235,7 +236,10 @@ class MastodonSource:
         result.requests = self.ctx.counter[NAME] - before
         if failures and len(failures) == len(dict.fromkeys(self.settings.instances)):
             raise SourceError(NAME, f"every instance failed; first: {failures[0]}")
-        result.signals, result.posts = summarize(trending)
+        wanted = set(ids)
+        result.signals, result.posts = summarize(
+            [t for t in trending if not wanted or t.arxiv_id in wanted]
+        )
         log.info(
             "mastodon: %d trending arXiv links, %d papers for %s (%d requests)",
             len(result.posts),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,12 @@ def dedupe(posts: Iterable[Post]) -> list[Post]:
         seen.pop((post.url, post.arxiv_id), None)
         seen[(post.url, post.arxiv_id)] = post
     return list(seen.values())
+
+
+def about(posts: Iterable[Post], ids: Sequence[str]) -> list[Post]:
+    """The posts about the papers in `ids`; all of them when `ids` is empty (no listing)."""
+    wanted = set(ids)
+    return [p for p in posts if not wanted or p.arxiv_id in wanted]
 
 
 def tally(source: str, posts: Iterable[Post], *, repost_key: str = "reposts") -> list[Signal]:

@@ -23,7 +23,7 @@ from bot.errors import SourceError
 from bot.http import SourceContext, ensure_ok
 from bot.models import Post
 from bot.sources.base import SourceResult
-from bot.sources.posts import Page, counter_value, dedupe, follow_pages, iso_z, tally
+from bot.sources.posts import Page, about, counter_value, dedupe, follow_pages, iso_z, tally
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +257,10 @@ class XSource:
     async def collect(
         self, day: dt.date, ids: Sequence[str], since: dt.datetime, until: dt.datetime
     ) -> SourceResult:
-        """Tweets linking to the papers in `ids` within [since, until) (clamped to 7 days)."""
+        """Tweets linking to the papers in `ids` within [since, until) (clamped to 7 days).
+
+        A tweet that also links to a paper outside `ids` counts only for those in `ids`.
+        """
         result = SourceResult(source=NAME)
         window, note = clamp_window(since, until, self.ctx.now())
         if note:
@@ -272,7 +275,7 @@ class XSource:
                 posts.extend(await self._search(query, *window, result))
         finally:
             result.requests = self.ctx.counter[NAME] - before
-        result.posts = dedupe(posts)
+        result.posts = about(dedupe(posts), ids)
         result.signals = tally(NAME, result.posts, repost_key="retweets")
         log.info(
             "x: %d tweets about %d papers for %s (%d requests)",

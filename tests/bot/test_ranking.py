@@ -52,6 +52,8 @@ def test_engagement_per_source():
     assert engagement("hackernews", {"points": 13, "comments": 50}) == 13
     # a post source reporting other spellings still counts its reposts + likes
     assert engagement("mastodon", {"reposts": 1, "likes": 2}) == 3
+    # Mastodon trending links: times shared in the window (accounts is not added on top)
+    assert engagement("mastodon", {"shares": 22, "accounts": 18}) == 22
     assert engagement("newsource", {"likes": 2, "points": 1}) == 3
 
 

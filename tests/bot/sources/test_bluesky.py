@@ -28,10 +28,10 @@ def make_config(base_url: str, *, password: str | None = PASSWORD, **bluesky) ->
     )
 
 
-async def run(fake: FakeBluesky, **kw):
+async def run(fake: FakeBluesky, ids=("2405.01234",), **kw):
     async with serve(fake.app()) as url, source_context(make_config(url, **kw)) as ctx:
         result = await BlueskySource(make_config(url, **kw), ctx).collect(
-            DAY, ["2405.01234"], SINCE, UNTIL
+            DAY, list(ids), SINCE, UNTIL
         )
         return result, ctx
 
@@ -108,7 +108,7 @@ async def test_normal_day_counts_per_paper_and_sends_the_documented_query():
             post_view("3k5", links=[ABS], likes=1000, indexed_at="2024-04-20T00:00:00.000Z"),
         ]
     )
-    result, ctx = await run(fake)
+    result, ctx = await run(fake, ids=["2405.01234", "2405.07777"])
     counts = {s.arxiv_id: s.counts for s in result.signals}
     assert counts == {
         "2405.01234": {"posts": 2, "likes": 42, "reposts": 6, "quotes": 1, "replies": 2},
@@ -130,6 +130,20 @@ async def test_normal_day_counts_per_paper_and_sends_the_documented_query():
     }
     assert result.requests == 2 == ctx.counter["bluesky"]  # login + one page
     assert result.errors == []
+
+
+async def test_only_the_days_papers_count_unless_there_is_no_listing():
+    fake = FakeBluesky(
+        posts=[
+            post_view("3k1", links=[ABS], likes=4),
+            post_view("3k2", links=["https://arxiv.org/abs/1706.03762"], likes=500),
+        ]
+    )
+    result, _ = await run(fake)
+    assert [s.arxiv_id for s in result.signals] == ["2405.01234"]
+    assert [p.arxiv_id for p in result.posts] == ["2405.01234"]
+    result, _ = await run(fake, ids=[])
+    assert [s.arxiv_id for s in result.signals] == ["1706.03762", "2405.01234"]
 
 
 async def test_empty_window():

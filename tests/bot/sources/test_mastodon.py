@@ -29,12 +29,14 @@ def make_config(instances: list[str], **mastodon) -> Config:
     )
 
 
-async def run(*fakes: FakeMastodon, extra_instances: tuple[str, ...] = ()):
+async def run(
+    *fakes: FakeMastodon, extra_instances: tuple[str, ...] = (), ids=("2405.01234", "2405.07777")
+):
     async with AsyncExitStack() as stack:
         urls = [await stack.enter_async_context(serve(f.app())) for f in fakes]
         config = make_config([*urls, *extra_instances])
         ctx = await stack.enter_async_context(source_context(config))
-        result = await MastodonSource(config, ctx).collect(DAY, ["2405.01234"], SINCE, UNTIL)
+        result = await MastodonSource(config, ctx).collect(DAY, list(ids), SINCE, UNTIL)
         return result, urls
 
 
@@ -88,6 +90,19 @@ async def test_two_instances_sum_per_paper_and_make_one_post_per_link():
     assert post.text == "Attention Is Still All You Need — We revisit the transformer..."
     assert result.requests == 2 and result.errors == []
     assert a.requests == [{"limit": "20", "offset": "0"}]
+
+
+async def test_links_to_other_papers_count_only_without_a_listing():
+    fake = FakeMastodon(
+        [
+            trend_link(ABS, {D2: (4, 3)}),
+            trend_link("https://arxiv.org/abs/1706.03762", {D2: (9, 9)}),
+        ]
+    )
+    result, _ = await run(fake)
+    assert [s.arxiv_id for s in result.signals] == ["2405.01234"]
+    result, _ = await run(fake, ids=())
+    assert [s.arxiv_id for s in result.signals] == ["1706.03762", "2405.01234"]
 
 
 async def test_empty_trends():

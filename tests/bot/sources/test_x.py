@@ -132,6 +132,12 @@ async def test_normal_day_with_counts_and_the_documented_parameters():
     assert result.requests == 1 and result.notes == []
 
 
+async def test_a_tweet_also_linking_another_paper_counts_only_for_the_days_papers():
+    fake = FakeX([tweet("1790000000000000010", urls=[ABS, "https://arxiv.org/abs/1706.03762"])])
+    result, _ = await run(fake)
+    assert [s.arxiv_id for s in result.signals] == ["2405.01234"]
+
+
 async def test_empty_window_and_no_ids():
     result, _ = await run(FakeX())
     assert (result.signals, result.posts, result.requests) == ([], [], 1)
