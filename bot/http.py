@@ -188,6 +188,10 @@ async def request(
                 failure = f"timed out ({type(exc).__name__})"
             except httpx.TransportError as exc:
                 failure = f"connection failed ({type(exc).__name__})"
+            except (httpx.RequestError, httpx.InvalidURL) as exc:
+                # Not transient (too many redirects, undecodable body, bad URL): no retry.
+                # The exception's text may carry the raw URL, so only its type is shown.
+                raise SourceError(source, f"{method} {shown}: {type(exc).__name__}") from None
         retry_after: float | None = None
         if response is not None:
             if response.status_code not in RETRY_STATUSES:

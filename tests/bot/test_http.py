@@ -290,3 +290,12 @@ def test_parse_json_reports_malformed_bodies():
     with pytest.raises(SourceError, match="HTTP 404"):
         parse_json(httpx.Response(404, request=req), "hf")
     assert parse_json(httpx.Response(200, json=[1], request=req), "hf") == [1]
+
+
+async def test_non_transient_request_errors_fail_at_once_as_source_errors():
+    transport, calls = scripted(httpx.TooManyRedirects("loop"))
+    fake = FakeTime()
+    ctx = ctx_for(transport, fake)
+    with pytest.raises(SourceError, match="TooManyRedirects"):
+        await ctx.request("GET", "https://example.org/x", source="s")
+    assert len(calls) == 1 and fake.sleeps == []
