@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot import config as config_mod
+from bot import job_cli
 from bot.config import Config
 from bot.dates import Clock, utc_now
 from bot.errors import HotPapersError
@@ -31,7 +32,7 @@ def cmd_not_ready(args: argparse.Namespace, config: Config, clock: Clock) -> int
     return 2
 
 
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = {**job_cli.HANDLERS}
 
 
 def _handler(name: str) -> Handler:

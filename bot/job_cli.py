@@ -1,0 +1,115 @@
+"""`hotpapers rank | digest`: thin handlers that run the daily job once and print the result."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import sys
+from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from bot.dates import Clock, parse_day
+from bot.http import SourceContext, make_client
+from bot.jobs import JobDeps, JobResult, run_day
+from bot.models import DayRanking
+from bot.ranking import explain
+from bot.sources.registry import arxiv_source, signal_sources
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _progress(message: str) -> None:
+    print(f"hotpapers: {message}", file=sys.stderr, flush=True)
+
+
+def default_day(config: Config, clock: Clock) -> dt.date:
+    """Yesterday in the configured time zone."""
+    return clock().astimezone(ZoneInfo(config.schedule.timezone)).date() - dt.timedelta(days=1)
+
+
+def _day(text: str | None, config: Config, clock: Clock) -> dt.date:
+    if not text:
+        return default_day(config, clock)
+    today = clock().astimezone(ZoneInfo(config.schedule.timezone)).date()
+    return parse_day(text, today)
+
+
+async def rank_once(day: dt.date, config: Config, store: Store, clock: Clock) -> JobResult:
+    """Run the job for day with the configured sources, over one HTTP client."""
+    async with make_client(config) as client:
+        ctx = SourceContext.from_config(config, client)
+        deps = JobDeps(
+            config=config,
+            store=store,
+            arxiv=arxiv_source(config, ctx),
+            sources=signal_sources(config, ctx),
+            requests=ctx.counter,
+            progress=_progress,
+        )
+        return await run_day(day, deps, clock())
+
+
+def format_ranking(ranking: DayRanking, config: Config, top: int | None = None) -> str:
+    """The ranking with each score explained (per-source counts), one paper per block."""
+    state = f" (PARTIAL: {', '.join(ranking.failed_sources)} failed)" if ranking.partial else ""
+    what = f" in {ranking.category}" if ranking.category else ""
+    lines = [f"Hot Papers {ranking.day}{what}: {len(ranking.papers)} papers{state}"]
+    note = ranking.extra.get("note")
+    if not ranking.papers:
+        lines.append(f"  (no papers{': ' + note if note else ''})")
+    for rp in ranking.papers[:top]:
+        lines.append(f"{rp.rank:>3}. {' '.join(rp.paper.title.split())}")
+        link = rp.paper.abs_url or f"https://arxiv.org/abs/{rp.paper.arxiv_id}"
+        lines.append(f"     {' '.join(rp.paper.categories)} · {link}")
+        lines.append(f"     {explain(rp, config.ranking.weights)}")
+    return "\n".join(lines) + "\n"
+
+
+def format_run(result: JobResult) -> str:
+    """Requests per source, skipped and failed sources, time taken."""
+    requests = ", ".join(f"{s} {n}" for s, n in result.requests.items()) or "none"
+    lines = [
+        f"requests: {requests}; {result.candidates} candidates; {result.duration:.1f} s",
+    ]
+    lines += [f"skipped: {s} ({why})" for s, why in result.skipped.items()]
+    lines += [f"failed: {s} ({why})" for s, why in result.failed.items()]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_rank(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    """Rank DATE now (default: yesterday), store it, print it with the run's figures."""
+    day = _day(args.date, config, clock)
+    store = Store.open(config.database_path)
+    try:
+        result = asyncio.run(rank_once(day, config, store, clock))
+    finally:
+        store.close()
+    sys.stdout.write(format_ranking(result.ranking, config))
+    sys.stdout.write(format_run(result))
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    """Print DATE's digest, ranking the day first if it is not stored (or stored partial)."""
+    if args.top is not None and args.top < 1:
+        print("hotpapers digest: --top must be at least 1", file=sys.stderr)
+        return 2
+    day = _day(args.date, config, clock)
+    store = Store.open(config.database_path)
+    try:
+        summary = store.day_summary(day)
+        if summary is None or (summary.partial and summary.origin == "live"):
+            result = asyncio.run(rank_once(day, config, store, clock))
+            _progress(format_run(result).rstrip().replace("\n", "; "))
+        ranking = store.load_day(day, category=args.category, top=args.top)
+    finally:
+        store.close()
+    assert ranking is not None
+    sys.stdout.write(format_ranking(ranking, config))
+    return 0
+
+
+HANDLERS = {"rank": cmd_rank, "digest": cmd_digest}

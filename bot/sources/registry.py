@@ -1,0 +1,18 @@
+"""Which sources a run uses, built from the configuration (one place to wire a new source)."""
+
+from __future__ import annotations
+
+from bot.config import Config
+from bot.http import SourceContext
+from bot.sources.arxiv import ArxivSource
+from bot.sources.base import SignalSource
+
+
+def arxiv_source(config: Config, ctx: SourceContext) -> ArxivSource | None:
+    """The arXiv listing/metadata client, or None when sources.arxiv.enabled is false."""
+    return ArxivSource(ctx, config.sources.arxiv) if config.sources.arxiv.enabled else None
+
+
+def signal_sources(config: Config, ctx: SourceContext) -> list[SignalSource]:
+    """Every engagement source; each says itself whether it can run (credentials, enabled)."""
+    return []
