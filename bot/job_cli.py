@@ -40,7 +40,7 @@ def _day(text: str | None, config: Config, clock: Clock) -> dt.date:
 async def rank_once(day: dt.date, config: Config, store: Store, clock: Clock) -> JobResult:
     """Run the job for day with the configured sources, over one HTTP client."""
     async with make_client(config) as client:
-        ctx = SourceContext.from_config(config, client)
+        ctx = SourceContext.from_config(config, client, now=clock)
         deps = JobDeps(
             config=config,
             store=store,

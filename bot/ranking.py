@@ -5,8 +5,9 @@ A paper's score is the weighted sum of its engagement per source:
     score = Σ_source weights[source] × engagement(source, counts)
 
 where engagement is reposts + likes for post-based sources (the original blog's retweets +
-favorites), upvotes for Hugging Face and points for Hacker News. Ties are broken by total raw
-engagement, then by arXiv id, so the same inputs always give the same order.
+favorites; for Mastodon's trending links, shares), upvotes for Hugging Face and points for
+Hacker News. Ties are broken by total raw engagement, then by arXiv id, so the same inputs
+always give the same order.
 """
 
 from __future__ import annotations
@@ -25,17 +26,17 @@ ENGAGEMENT_KEYS: dict[str, tuple[str, ...]] = {
     "twitter": ("retweets", "favorites"),
     "x": ("retweets", "likes"),
     "bluesky": ("reposts", "likes"),
-    "mastodon": ("reblogs", "favourites"),  # trending links report "shares" instead
+    "mastodon": ("shares",),  # trending links: times the paper's link was shared
     "huggingface": ("upvotes",),
     "hackernews": ("points",),
 }
 # Any other source: the repost/like style counts it reports.
 _GENERIC_KEYS = (
+    "shares",
     "retweets",
     "reposts",
     "reblogs",
     "boosts",
-    "shares",
     "favorites",
     "favourites",
     "likes",

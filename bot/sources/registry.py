@@ -6,6 +6,9 @@ from bot.config import Config
 from bot.http import SourceContext
 from bot.sources.arxiv import ArxivSource
 from bot.sources.base import SignalSource
+from bot.sources.bluesky import BlueskySource
+from bot.sources.mastodon import MastodonSource
+from bot.sources.x import XSource
 
 
 def arxiv_source(config: Config, ctx: SourceContext) -> ArxivSource | None:
@@ -15,4 +18,8 @@ def arxiv_source(config: Config, ctx: SourceContext) -> ArxivSource | None:
 
 def signal_sources(config: Config, ctx: SourceContext) -> list[SignalSource]:
     """Every engagement source; each says itself whether it can run (credentials, enabled)."""
-    return []
+    return [
+        XSource(config, ctx),
+        BlueskySource(config, ctx),
+        MastodonSource(config, ctx),
+    ]

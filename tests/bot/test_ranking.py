@@ -47,13 +47,14 @@ def test_engagement_per_source():
     assert engagement("twitter", {"retweets": 6396, "favorites": 301}) == 6697
     assert engagement("x", {"retweets": 3, "likes": 4, "quotes": 100}) == 7
     assert engagement("bluesky", {"reposts": 2, "likes": 5, "replies": 9}) == 7
-    assert engagement("mastodon", {"reblogs": 1, "favourites": 2}) == 3
+    assert engagement("mastodon", {"shares": 3, "accounts": 2}) == 3
     assert engagement("huggingface", {"upvotes": 21, "comments": 4}) == 21
     assert engagement("hackernews", {"points": 13, "comments": 50}) == 13
     # a post source reporting other spellings still counts its reposts + likes
     assert engagement("mastodon", {"reposts": 1, "likes": 2}) == 3
     # Mastodon trending links: times shared in the window (accounts is not added on top)
     assert engagement("mastodon", {"shares": 22, "accounts": 18}) == 22
+    assert engagement("mastodon", {"reblogs": 1, "favourites": 2}) == 3
     assert engagement("newsource", {"likes": 2, "points": 1}) == 3
 
 
