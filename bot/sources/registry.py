@@ -7,6 +7,8 @@ from bot.http import SourceContext
 from bot.sources.arxiv import ArxivSource
 from bot.sources.base import SignalSource
 from bot.sources.bluesky import BlueskySource
+from bot.sources.hackernews import HackerNewsSource
+from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.mastodon import MastodonSource
 from bot.sources.x import XSource
 
@@ -19,6 +21,8 @@ def arxiv_source(config: Config, ctx: SourceContext) -> ArxivSource | None:
 def signal_sources(config: Config, ctx: SourceContext) -> list[SignalSource]:
     """Every engagement source; each says itself whether it can run (credentials, enabled)."""
     return [
+        HuggingFaceSource(ctx, config.sources.huggingface),
+        HackerNewsSource(ctx, config.sources.hackernews),
         XSource(config, ctx),
         BlueskySource(config, ctx),
         MastodonSource(config, ctx),

@@ -15,6 +15,8 @@ from bot import cli
 from bot.config import ENV_X_BEARER
 from bot.store import Store
 from tests.fakes.arxiv import FakePaper
+from tests.fakes.hackernews import story_hit
+from tests.fakes.huggingface import daily_item
 from tests.fakes.mastodon import FakeMastodon, trend_link
 from tests.fakes.server import serve
 from tests.fakes.sources import FakeSources
@@ -91,6 +93,17 @@ async def servers(tmp_path: Path):
     fake = FakeSources()
     fake.add_papers(papers())
     fake.rss_day = dt.date(2024, 5, 2)
+    fake.hf_daily["2024-05-03"] = [
+        daily_item("2405.00003", upvotes=4, github="https://github.com/quiet/paper")
+    ]
+    fake.hn_hits.append(
+        story_hit(
+            40000001,
+            "https://arxiv.org/abs/2405.00001v1",
+            created=dt.datetime(2024, 5, 2, 12, 0, tzinfo=dt.UTC),
+            points=25,
+        )
+    )
     x = FakeX(tweets(), now=NOW)
     mastodon = FakeMastodon(
         [trend_link("https://arxiv.org/abs/2405.00002", {dt.date(2024, 5, 2): (9, 7)})]
@@ -118,16 +131,19 @@ async def test_rank_then_digest_end_to_end(tmp_path, capsys):
         assert await hotpapers("--config", config, "rank", DAY) == 0
         out, err = capsys.readouterr()
         lines = out.splitlines()
-        assert lines[0] == f"Hot Papers {DAY}: 2 papers"
+        assert lines[0] == f"Hot Papers {DAY}: 3 papers"
         assert lines[1] == "  1. Vision Paper"
         assert "cs.CV cs.LG · https://arxiv.org/abs/2405.00001" in lines[2]
-        assert lines[3].strip() == "score 100 = x 100 (retweets 30 + likes 70)"
+        assert lines[3].strip() == (
+            "score 150 = x 100 (retweets 30 + likes 70) + hackernews 2×25 (points 25)"
+        )
         assert lines[4] == "  2. Language Paper"
         assert lines[6].strip() == (
             "score 24 = x 15 (retweets 1 + likes 14) + mastodon 9 (shares 9)"
         )
         # the API's listing of the day carries the metadata: one arXiv request in all
-        assert "requests: arxiv 1, mastodon 1, x 1;" in out
+        assert lines[9].strip() == "score 20 = huggingface 5×4 (upvotes 4)"
+        assert "requests: arxiv 1, hackernews 1, huggingface 2, mastodon 1, x 1;" in out
         assert "skipped: bluesky (no sources.bluesky.handle in the config)" in out
         assert "PARTIAL" not in out
         assert "hotpapers: x: done" in err and "hotpapers: bluesky: skipped" in err
@@ -158,13 +174,15 @@ async def test_source_down_partial_then_digest_retries(tmp_path, capsys):
         env.x.fail("search", status=503, times=2)  # the first attempt and its one retry
         assert await hotpapers("--config", config, "rank", DAY) == 0
         out, _ = capsys.readouterr()
-        assert out.splitlines()[0] == f"Hot Papers {DAY}: 1 papers (PARTIAL: x failed)"
+        assert out.splitlines()[0] == f"Hot Papers {DAY}: 3 papers (PARTIAL: x failed)"
+        assert "score 50 = hackernews 2×25 (points 25)" in out
         assert "failed: x (" in out
 
         # digest re-ranks a partial day; X is back, so the day is complete now
         assert await hotpapers("--config", config, "digest", DAY, "--top", "1") == 0
         out, err = capsys.readouterr()
         assert out.splitlines()[:2] == [f"Hot Papers {DAY}: 1 papers", "  1. Vision Paper"]
+        assert "score 150 = x 100" in out
         assert "PARTIAL" not in out
         assert "requests: arxiv" in err
 
