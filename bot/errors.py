@@ -61,6 +61,31 @@ class ChannelUnavailable(DeliveryError):
         self.channel_id = channel_id
         self.status = status
         self.code = code
+        self.reason = message
+
+
+class DeliveryRejected(DeliveryError):
+    """Discord refused a message for what it contains (HTTP 400 and the like); not retried."""
+
+    def __init__(self, status: int, code: int, message: str, body: object = None) -> None:
+        errors = body.get("errors") if isinstance(body, dict) else None
+        detail = f": {errors}" if errors else ""
+        super().__init__(f"HTTP {status} (code {code}): {message}{detail}")
+        self.status = status
+        self.code = code
+        self.body = body
+
+
+class DeliveryRetryLater(DeliveryError):
+    """Discord kept failing (5xx, timeouts) or asked for a long wait; try the digest later."""
+
+    def __init__(self, message: str, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DiscordUnauthorized(DeliveryError):
+    """The bot token is missing or rejected (401): stop, do not retry."""
 
 
 class JobRefused(HotPapersError):

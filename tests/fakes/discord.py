@@ -505,7 +505,8 @@ class FakeDiscord:
         while hits and hits[0] <= now - self.global_window:
             hits.popleft()
         if len(hits) >= self.global_limit:
-            retry = max(0.001, hits[0] + self.global_window - now)
+            oldest = hits[0] if hits else now
+            retry = max(0.001, oldest + self.global_window - now)
             self.global_429s += 1
             raise self._too_many(retry, is_global=True, scope="global")
         hits.append(now)
