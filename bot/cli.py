@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bot import archive_cli
 from bot import config as config_mod
 from bot import job_cli
 from bot.config import Config
@@ -32,7 +33,7 @@ def cmd_not_ready(args: argparse.Namespace, config: Config, clock: Clock) -> int
     return 2
 
 
-HANDLERS: dict[str, Handler] = {**job_cli.HANDLERS}
+HANDLERS: dict[str, Handler] = {**job_cli.HANDLERS, **archive_cli.HANDLERS}
 
 
 def _handler(name: str) -> Handler:

@@ -1,0 +1,107 @@
+"""bot.store basics: days round trip, category filter, idempotence, migrations, bad files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.errors import StoreError
+from bot.models import DayRanking, Paper, Post, RankedPaper
+from bot.store import SCHEMA_VERSION, Store
+
+
+def _day(day: dt.date = dt.date(2021, 8, 3)) -> DayRanking:
+    papers = [
+        RankedPaper(
+            rank=1,
+            paper=Paper("2108.00946", "StyleGAN-NADA", ("Rinon Gal",), ("cs.CV", "cs.LG")),
+            score=6697.0,
+            signals={"twitter": {"retweets": 6396, "favorites": 301}},
+            posts=[Post("twitter", "https://twitter.com/a/status/1", "2108.00946", "A", "a")],
+            extra={"counted_at": "2021-08-04T09:49:00+00:00"},
+        ),
+        RankedPaper(rank=2, paper=Paper("2108.01039", "Quantum", (), ("quant-ph",)), score=3.0),
+    ]
+    return DayRanking(
+        day=day,
+        generated_at=dt.datetime(2021, 8, 4, 9, 49, tzinfo=dt.UTC),
+        papers=papers,
+        origin="archive",
+        extra={"lead_blank_lines": 2},
+    )
+
+
+def test_save_and_load_a_day(store: Store):
+    store.save_day(_day())
+    loaded = store.load_day(dt.date(2021, 8, 3))
+    assert loaded == _day()
+    assert store.load_day(dt.date(2021, 8, 4)) is None
+    assert store.has_day(dt.date(2021, 8, 3)) and store.days() == [dt.date(2021, 8, 3)]
+
+
+def test_category_filter_and_top_keep_overall_ranks(store: Store):
+    store.save_day(_day())
+    only = store.load_day(dt.date(2021, 8, 3), category="quant-ph")
+    assert [rp.rank for rp in only.papers] == [2]
+    assert [rp.rank for rp in store.load_day(dt.date(2021, 8, 3), top=1).papers] == [1]
+    assert store.categories(dt.date(2021, 8, 3)) == {"cs.CV", "cs.LG", "quant-ph"}
+
+
+def test_saving_a_day_twice_is_idempotent(store: Store):
+    store.save_day(_day())
+    counts = store.counts()
+    store.save_day(_day())
+    assert store.counts() == counts and store.load_day(dt.date(2021, 8, 3)) == _day()
+
+
+def test_nearest_and_latest_days(store: Store):
+    for d in (1, 5, 9):
+        store.save_day(_day(dt.date(2021, 8, d)))
+    assert store.latest_day() == dt.date(2021, 8, 9)
+    assert store.nearest_days(dt.date(2021, 8, 6), n=1) == [
+        dt.date(2021, 8, 5),
+        dt.date(2021, 8, 9),
+    ]
+
+
+def test_migration_version_is_recorded_and_rerunning_is_a_no_op(tmp_path: Path):
+    path = tmp_path / "m.db"
+    store = Store.open(path)
+    assert store.schema_version == SCHEMA_VERSION
+    store.save_day(_day())
+    assert store.migrate() == SCHEMA_VERSION
+    store.close()
+    again = Store.open(path)
+    assert again.schema_version == SCHEMA_VERSION and again.days() == [dt.date(2021, 8, 3)]
+    again.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path):
+    path = tmp_path / "new.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)]
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        Store.open(path)
+
+
+def test_a_file_that_is_not_sqlite_gives_store_error(tmp_path: Path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError):
+        Store.open(path)
+
+
+def test_a_failed_write_rolls_back(store: Store):
+    store.save_day(_day())
+    with pytest.raises(RuntimeError), store.transaction():
+        store.db.execute("DELETE FROM days")
+        raise RuntimeError("boom")
+    assert store.has_day(dt.date(2021, 8, 3))
