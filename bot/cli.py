@@ -7,9 +7,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot import archive_cli
+from bot import archive_cli, job_cli
 from bot import config as config_mod
-from bot import job_cli
 from bot.config import Config
 from bot.dates import Clock, utc_now
 from bot.errors import HotPapersError
