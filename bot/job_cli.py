@@ -56,7 +56,8 @@ def format_ranking(ranking: DayRanking, config: Config, top: int | None = None) 
     """The ranking with each score explained (per-source counts), one paper per block."""
     state = f" (PARTIAL: {', '.join(ranking.failed_sources)} failed)" if ranking.partial else ""
     what = f" in {ranking.category}" if ranking.category else ""
-    lines = [f"Hot Papers {ranking.day}{what}: {len(ranking.papers)} papers{state}"]
+    count = len(ranking.papers)
+    lines = [f"Hot Papers {ranking.day}{what}: {count} paper{'' if count == 1 else 's'}{state}"]
     note = ranking.extra.get("note")
     if not ranking.papers:
         lines.append(f"  (no papers{': ' + note if note else ''})")

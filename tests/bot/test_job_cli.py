@@ -155,7 +155,7 @@ async def test_rank_then_digest_end_to_end(tmp_path, capsys):
         assert code == 0
         out, _ = capsys.readouterr()
         assert out.splitlines()[:2] == [
-            f"Hot Papers {DAY} in cs.CL: 1 papers",
+            f"Hot Papers {DAY} in cs.CL: 1 paper",
             "  2. Language Paper",
         ]
         assert (env.fake.count("arxiv"), env.x.hits["search"]) == before
@@ -181,7 +181,7 @@ async def test_source_down_partial_then_digest_retries(tmp_path, capsys):
         # digest re-ranks a partial day; X is back, so the day is complete now
         assert await hotpapers("--config", config, "digest", DAY, "--top", "1") == 0
         out, err = capsys.readouterr()
-        assert out.splitlines()[:2] == [f"Hot Papers {DAY}: 1 papers", "  1. Vision Paper"]
+        assert out.splitlines()[:2] == [f"Hot Papers {DAY}: 1 paper", "  1. Vision Paper"]
         assert "score 150 = x 100" in out
         assert "PARTIAL" not in out
         assert "requests: arxiv" in err
