@@ -439,7 +439,11 @@ async def _metadata(
     missing = wanted - set(papers)
     papers.update((aid, listing[aid]) for aid in missing if _has_metadata(listing.get(aid)))
     missing -= set(papers)
-    if missing and deps.arxiv is not None:
+    if missing and deps.arxiv is not None and ARXIV in run.failed:
+        # arXiv already failed in this run (e.g. 503 with an hour's Retry-After): asking again
+        # now would only hammer it; the retry of the partial day fetches the metadata.
+        deps.progress(f"arxiv: metadata for {len(missing)} papers skipped (arXiv is down)")
+    elif missing and deps.arxiv is not None:
         try:
             result = await deps.arxiv.papers(sorted(missing))
         except HotPapersError as exc:
@@ -459,7 +463,8 @@ async def _metadata(
             papers[aid] = known  # arXiv could not tell: what the sources or listing said
     unknown = wanted - set(papers)
     if unknown:
-        log.info("no metadata for %d linked ids (unknown to arXiv?)", len(unknown))
+        why = "arXiv is down" if ARXIV in run.failed else "unknown to arXiv?"
+        log.info("no metadata for %d linked ids (%s): not ranked", len(unknown), why)
     return {aid: _enrich(p, seen[aid]) if aid in seen else p for aid, p in papers.items()}
 
 

@@ -113,6 +113,7 @@ async def test_arxiv_down_ranks_what_the_sources_know(store):
     assert result.partial and "arxiv" in result.failed
     assert [rp.paper.arxiv_id for rp in result.ranking.papers] == ["2108.00001"]
     assert sources[0].calls[0][1] == []  # no listing: sources got no ids
+    assert arxiv.asked == []  # arXiv failed once this run: not asked again for metadata
 
 
 async def test_weekend_is_an_empty_ranking_without_requests(store):
