@@ -48,7 +48,8 @@ SHOWN_FIELDS = ("title", "authors", "categories", "abstract", "abs_url", "pdf_ur
 
 _HEADING = re.compile(r"^# (\d+)\. (.*)$")
 _COUNTS = re.compile(
-    r"^- retweets: (\d+), favorites: (\d+)(?: \((\d\d/\d\d/\d{4} \d\d:\d\d:\d\d)\))?$"
+    r"^- retweets: (\d+), favorites: (\d+)"
+    r"(?: \((\d\d)/(\d\d)/(\d{4}) (\d\d:\d\d:\d\d)\))?$"  # (MM/DD/YYYY HH:MM:SS)
 )
 _LINKS = re.compile(r"^- links: \[abs\]\(([^()\s]+)\) \| \[pdf\]\(([^()\s]+)\)$")
 _CATEGORY = re.compile(r"^\[([^\]\s]+)\]\(https://arxiv\.org/list/([^/\s]+)/recent\)$")
@@ -57,8 +58,11 @@ _GENERATED = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d*)?(Z|\.Z|[+-]
 _STAMP_FORMAT = "%m/%d/%Y %H:%M:%S"
 _EMBED_START = "<blockquote"
 
-# Block-level parsing only: the fields are read from the source lines of each block.
-_MD = MarkdownIt("commonmark").disable("inline")
+# Block-level parsing only (headings, paragraphs, lists, HTML blocks): the fields are read
+# from the source lines of each block, so inline parsing and the other block rules are off.
+_MD = MarkdownIt("commonmark").disable(
+    ["inline", "code", "fence", "blockquote", "hr", "reference", "lheading"]
+)
 
 
 # -- mojibake ---------------------------------------------------------------------------------
@@ -350,8 +354,8 @@ def _parse_paper(
 
     extra: dict[str, Any] = {}
     if counts[3]:
-        stamp = dt.datetime.strptime(counts[3], _STAMP_FORMAT).replace(tzinfo=dt.UTC)
-        extra["counted_at"] = stamp.isoformat()
+        month, mday, year, clock = counts[3], counts[4], counts[5], counts[6]
+        extra["counted_at"] = f"{year}-{month}-{mday}T{clock}+00:00"
     paper = Paper(
         arxiv_id=arxiv_id,
         title=title,

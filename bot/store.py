@@ -295,6 +295,42 @@ class Store:
 
     # -- papers and posts ------------------------------------------------------------------
 
+    def _upsert(
+        self, table: str, rows: Iterable[dict[str, Any]], pk: str | tuple[str, ...]
+    ) -> None:
+        """Insert or update many rows with one prepared statement (much faster than upsert_all)."""
+        rows = list(rows)
+        if not rows:
+            return
+        cols = list(rows[0])
+        keys = (pk,) if isinstance(pk, str) else pk
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in cols if c not in keys)
+        action = f"UPDATE SET {updates}" if updates else "NOTHING"
+        self.db.conn.executemany(
+            f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' * len(cols))}) ON CONFLICT ({', '.join(keys)}) DO {action}",
+            [tuple(row[c] for c in cols) for row in rows],
+        )
+
+    def _insert(
+        self,
+        table: str,
+        rows: Iterable[dict[str, Any]],
+        pk: str | tuple[str, ...],
+        replace: bool = False,
+    ) -> None:
+        """Insert many rows with one prepared statement (replacing rows with the same pk)."""
+        rows = list(rows)
+        if not rows:
+            return
+        cols = list(rows[0])
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        self.db.conn.executemany(
+            f"{verb} INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
+            f"VALUES ({', '.join('?' * len(cols))})",
+            [tuple(row[c] for c in cols) for row in rows],
+        )
+
     def save_papers(self, papers: Iterable[Paper]) -> None:
         """Upsert papers with their ordered authors and categories."""
         now = _utcnow()
@@ -302,7 +338,8 @@ class Store:
         if not papers:
             return
         with self.transaction():
-            self.db["papers"].upsert_all(
+            self._upsert(
+                "papers",
                 (
                     {
                         "arxiv_id": p.arxiv_id,
@@ -328,7 +365,8 @@ class Store:
                     f"DELETE FROM {table} WHERE arxiv_id = ?",  # noqa: S608 - fixed table names
                     [(i,) for i in ids],
                 )
-            self.db["paper_authors"].insert_all(
+            self._insert(
+                "paper_authors",
                 (
                     {"arxiv_id": p.arxiv_id, "position": n, "name": name}
                     for p in papers
@@ -336,7 +374,8 @@ class Store:
                 ),
                 pk=("arxiv_id", "position"),
             )
-            self.db["paper_categories"].insert_all(
+            self._insert(
+                "paper_categories",
                 (
                     {"arxiv_id": p.arxiv_id, "position": n, "category": cat}
                     for p in papers
@@ -349,7 +388,8 @@ class Store:
         """Upsert social posts (keyed by URL and paper)."""
         now = _utcnow()
         with self.transaction():
-            self.db["posts"].upsert_all(
+            self._upsert(
+                "posts",
                 (
                     {
                         "url": p.url,
@@ -503,19 +543,23 @@ class Store:
             self.save_posts(post for rp in ranking.papers for post in rp.posts)
             for table in ("rankings", "signals", "ranking_posts"):
                 self.db.execute(f"DELETE FROM {table} WHERE day = ?", [day])  # noqa: S608
-            self.db["days"].upsert(
-                {
-                    "day": day,
-                    "generated_at": _iso(ranking.generated_at),
-                    "origin": ranking.origin,
-                    "partial": int(ranking.partial),
-                    "failed_sources": json.dumps(list(ranking.failed_sources)),
-                    "extra": json.dumps(ranking.extra, ensure_ascii=False),
-                    "updated_at": now,
-                },
+            self._upsert(
+                "days",
+                [
+                    {
+                        "day": day,
+                        "generated_at": _iso(ranking.generated_at),
+                        "origin": ranking.origin,
+                        "partial": int(ranking.partial),
+                        "failed_sources": json.dumps(list(ranking.failed_sources)),
+                        "extra": json.dumps(ranking.extra, ensure_ascii=False),
+                        "updated_at": now,
+                    }
+                ],
                 pk="day",
             )
-            self.db["rankings"].insert_all(
+            self._insert(
+                "rankings",
                 (
                     {
                         "day": day,
@@ -529,7 +573,8 @@ class Store:
                 pk=("day", "arxiv_id"),
                 replace=True,
             )
-            self.db["signals"].insert_all(
+            self._insert(
+                "signals",
                 (
                     {
                         "day": day,
@@ -543,7 +588,8 @@ class Store:
                 pk=("day", "arxiv_id", "source"),
                 replace=True,
             )
-            self.db["ranking_posts"].insert_all(
+            self._insert(
+                "ranking_posts",
                 (
                     {"day": day, "arxiv_id": rp.paper.arxiv_id, "position": n, "post_url": post.url}
                     for rp in ranking.papers
