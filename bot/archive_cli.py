@@ -16,6 +16,7 @@ from bot.dates import Clock, parse_day
 from bot.errors import ArchiveParseError, InvalidDate, UnknownCategory
 from bot.export import to_atom, to_json
 from bot.models import DayRanking, RankedPaper
+from bot.ranking import engagement_parts
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,8 @@ def cmd_export(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 # -- show ---------------------------------------------------------------------------------------
 
 
-def _category(store: Store, text: str) -> str:
+def resolve_category(store: Store, text: str) -> str:
+    """The canonical category for a --category argument; UnknownCategory with a suggestion."""
     code = taxonomy.canonical(text)
     if code:
         return code
@@ -138,7 +140,8 @@ def _counts(rp: RankedPaper) -> str:
         if source == "twitter":
             parts.append(f"{counts.get('retweets', 0)} rt {counts.get('favorites', 0)} fav")
         else:
-            parts.append(f"{source} " + " ".join(str(v) for v in counts.values()))
+            named = engagement_parts(source, counts) or list(counts.items())
+            parts.append(f"{source} " + " ".join(f"{v} {k}" for k, v in named))
     return ", ".join(parts)
 
 
@@ -182,7 +185,7 @@ def cmd_show(args: argparse.Namespace, config: Config, clock: Clock) -> int:
                 file=sys.stderr,
             )
             return 1
-        category = _category(store, args.category) if args.category else None
+        category = resolve_category(store, args.category) if args.category else None
         if not store.has_day(day):
             print(f"hotpapers show: {_not_stored(store, day)}", file=sys.stderr)
             return 1

@@ -9,6 +9,8 @@ import logging
 import sys
 from zoneinfo import ZoneInfo
 
+from bot import archive_cli
+from bot.archive import shown
 from bot.config import Config
 from bot.dates import Clock, parse_day
 from bot.http import SourceContext, make_client
@@ -101,15 +103,22 @@ def cmd_digest(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     day = _day(args.date, config, clock)
     store = Store.open(config.database_path)
     try:
+        category = archive_cli.resolve_category(store, args.category) if args.category else None
         summary = store.day_summary(day)
         if summary is None or (summary.partial and summary.origin == "live"):
             result = asyncio.run(rank_once(day, config, store, clock))
             _progress(format_run(result).rstrip().replace("\n", "; "))
-        ranking = store.load_day(day, category=args.category, top=args.top)
+            summary = store.day_summary(day)
+        assert summary is not None
+        ranking = store.load_day(day, category=category, top=args.top)
     finally:
         store.close()
     assert ranking is not None
-    sys.stdout.write(format_ranking(ranking, config))
+    sys.stdout.write(archive_cli.format_table(shown(ranking), summary.papers))
+    if ranking.partial:
+        print(f"partial: {', '.join(ranking.failed_sources)} failed (retried on the next run)")
+    elif not ranking.papers and ranking.extra.get("note"):
+        print(f"({ranking.extra['note']}: nothing announced)")
     return 0
 
 

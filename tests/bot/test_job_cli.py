@@ -154,10 +154,13 @@ async def test_rank_then_digest_end_to_end(tmp_path, capsys):
         code = await hotpapers("--config", config, "digest", DAY, "--category", "cs.CL")
         assert code == 0
         out, _ = capsys.readouterr()
-        assert out.splitlines()[:2] == [
-            f"Hot Papers {DAY} in cs.CL: 1 paper",
-            "  2. Language Paper",
-        ]
+        lines = out.splitlines()
+        assert lines[0] == f"Hot Papers {DAY} in cs.CL: 1 of 3 papers"
+        assert lines[1].split() == ["#", "score", "counts", "title", "categories", "link"]
+        assert lines[2].split("  ")[0] == "2"  # the day's overall rank
+        assert "mastodon 9 shares, x 1 retweets 14 likes" in lines[2]
+        assert lines[2].endswith("Language Paper  cs.CL       https://arxiv.org/abs/2405.00002")
+        assert len(lines) == 3
         assert (env.fake.count("arxiv"), env.x.hits["search"]) == before
 
     store = Store.open(tmp_path / "hp.db")
@@ -181,8 +184,10 @@ async def test_source_down_partial_then_digest_retries(tmp_path, capsys):
         # digest re-ranks a partial day; X is back, so the day is complete now
         assert await hotpapers("--config", config, "digest", DAY, "--top", "1") == 0
         out, err = capsys.readouterr()
-        assert out.splitlines()[:2] == [f"Hot Papers {DAY}: 1 paper", "  1. Vision Paper"]
-        assert "score 150 = x 100" in out
+        lines = out.splitlines()
+        assert lines[0] == f"Hot Papers {DAY}: 1 of 3 papers"
+        assert "hackernews 25 points, x 30 retweets 70 likes  Vision Paper" in lines[2]
+        assert lines[2].split()[:2] == ["1", "150"]
         assert "PARTIAL" not in out
         assert "requests: arxiv" in err
 
@@ -192,7 +197,11 @@ async def test_weekend_digest_is_empty_without_requests(tmp_path, capsys):
         config = env.config
         assert await hotpapers("--config", config, "digest", "2024-04-27") == 0
         out, _ = capsys.readouterr()
-        assert out.splitlines() == ["Hot Papers 2024-04-27: 0 papers", "  (no papers: weekend)"]
+        assert out.splitlines() == [
+            "Hot Papers 2024-04-27: 0 of 0 papers",
+            "  (no papers)",
+            "(weekend: nothing announced)",
+        ]
         assert env.fake.requests == [] and env.x.hits["search"] == 0
 
 
@@ -204,3 +213,7 @@ async def test_bad_date_is_one_line_error(tmp_path, capsys):
         _, err = capsys.readouterr()
         assert "hotpapers rank: '2024-13-01' is not a valid date" in err
         assert "hotpapers digest: 'tomorrow' is not a date" in err
+        assert await hotpapers("--config", config, "digest", DAY, "--category", "cs.CVV") == 1
+        _, err = capsys.readouterr()
+        assert "unknown arXiv category 'cs.CVV' (did you mean cs.CV?)" in err
+        assert env.fake.requests == []  # nothing was ranked for a bad argument
