@@ -90,3 +90,7 @@ class DiscordUnauthorized(DeliveryError):
 
 class JobRefused(HotPapersError):
     """The ranking job will not run for this day (e.g. it was imported from the archive)."""
+
+
+class InvalidOption(HotPapersError, ValueError):
+    """A command option (time, time zone, top, score...) is malformed; the message says why."""

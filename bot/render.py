@@ -63,7 +63,8 @@ SOURCE_NAMES = {
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # A bare URL is kept as is (so it still links), but never with brackets or parentheses in it.
 _TOKEN = re.compile(r"(?P<url>https?://[^\s<>\[\]()]+)|(?P<md>[\\*_~|`\[\]()])")
-_LINE_START = re.compile(r"^([ \t]*)([#>\-+]|\d+\.)", re.MULTILINE)
+_LINE_START = re.compile(r"^([ \t]*)([#>\-+])", re.MULTILINE)
+_NUMBERED = re.compile(r"^([ \t]*\d+)\.(?=\s)", re.MULTILINE)
 _ANGLE_MENTION = re.compile(r"<(?=[@#:/!&]|a:|t:|id:)")
 _AT_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
 
@@ -91,6 +92,7 @@ def clean(text: str | None, *, one_line: bool = True) -> str:
 
     text = _TOKEN.sub(replace, text)
     text = _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
+    text = _NUMBERED.sub(lambda m: f"{m.group(1)}\\.", text)
     return neutralise_mentions(text)
 
 
