@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot import archive_cli, job_cli
+from bot import archive_cli, bot_cli, job_cli
 from bot import config as config_mod
 from bot.config import Config
 from bot.dates import Clock, utc_now
@@ -32,7 +32,11 @@ def cmd_not_ready(args: argparse.Namespace, config: Config, clock: Clock) -> int
     return 2
 
 
-HANDLERS: dict[str, Handler] = {**job_cli.HANDLERS, **archive_cli.HANDLERS}
+HANDLERS: dict[str, Handler] = {
+    **job_cli.HANDLERS,
+    **archive_cli.HANDLERS,
+    **bot_cli.HANDLERS,
+}
 
 
 def _handler(name: str) -> Handler:

@@ -135,6 +135,7 @@ class HotPapersBot(commands.Bot):
         clock: Clock,
         outbox: Outbox,
         extensions: Sequence[str] = EXTENSIONS,
+        start_jobs: bool = True,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("owner_ids", set(config.discord.owner_ids) or None)
@@ -153,6 +154,7 @@ class HotPapersBot(commands.Bot):
         self.clock = clock
         self.outbox = outbox
         self.initial_extensions = tuple(extensions)
+        self.start_jobs = start_jobs  # False for `hotpapers sync`: commands only, no posting
         self.posting_lock = asyncio.Lock()
         self.catch_up_task: asyncio.Task[Any] | None = None
 
@@ -161,6 +163,8 @@ class HotPapersBot(commands.Bot):
     async def setup_hook(self) -> None:
         for extension in self.initial_extensions:
             await self.load_extension(extension)
+        if not self.start_jobs:
+            return
         posting.schedule_all(self.scheduler, self.store, self.post_subscription, self.catch_up)
         if not self.scheduler.running:
             self.scheduler.start()
@@ -260,6 +264,7 @@ def build_bot(
     *,
     outbox: Outbox | None = None,
     extensions: Sequence[str] = EXTENSIONS,
+    start_jobs: bool = True,
     **kwargs: Any,
 ) -> HotPapersBot:
     """The bot, wired: endpoints configured, outbox on the shared HTTP client."""
@@ -274,5 +279,6 @@ def build_bot(
         clock=clock,
         outbox=outbox,
         extensions=extensions,
+        start_jobs=start_jobs,
         **kwargs,
     )

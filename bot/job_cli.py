@@ -114,6 +114,13 @@ def cmd_digest(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     finally:
         store.close()
     assert ranking is not None
+    if getattr(args, "webhook", None):
+        from bot.bot_cli import send_webhook  # the Discord half lives with the bot
+        from bot.render import digest_messages
+
+        ids = send_webhook(config, args.webhook, digest_messages(ranking, now=clock()))
+        print(f"posted the digest of {day} to the webhook ({len(ids)} message(s))")
+        return 0
     sys.stdout.write(archive_cli.format_table(shown(ranking), summary.papers))
     if ranking.partial:
         print(f"partial: {', '.join(ranking.failed_sources)} failed (retried on the next run)")
