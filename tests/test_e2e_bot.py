@@ -308,3 +308,39 @@ async def test_a_channel_answering_403_is_paused_and_shown(running):
     listed = await running.command("subscriptions")
     description = data(listed)["embeds"][0]["description"]
     assert "<#12>" in description and "**paused**: Missing Access" in description
+
+
+async def test_hotpapers_run_as_a_user_starts_it(tmp_path):
+    """`python -m bot --config FILE run` in a subprocess: connects, answers /hot, posts nothing."""
+    import os
+    import sys
+
+    async with FakeDiscord() as fake:
+        fake.add_guild(GUILD, "Papers club", channels={CHANNEL: "hot-papers"})
+        run = Running(fake, tmp_path)
+        env = {**os.environ, "HOTPAPERS_DISCORD_TOKEN": fake.token}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(run.config.path),
+            "run",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await fake.wait_until(lambda: fake.identifies >= 1, timeout=20)
+            await asyncio.sleep(0.5)  # GUILD_CREATE handled, setup done
+            # (the real clock: the daily job may have stored today's empty ranking meanwhile)
+            hot = fake.slash("hot", [opt("date", "2021-08-03")])
+            inter = await fake.interact(hot, guild_id=GUILD, channel_id=CHANNEL)
+            await fake.wait_until(lambda: inter.responded, timeout=10)
+            assert data(inter)["content"].startswith("**Hot Papers 2021-08-03** · 25 papers")
+            assert fake.commands == {}  # never synced globally (nor anywhere) at start
+            assert fake.messages == {}
+        finally:
+            proc.terminate()
+            _, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert fake.token.encode() not in err  # the token never reaches the logs
