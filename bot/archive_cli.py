@@ -178,7 +178,11 @@ def cmd_show(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         return 2
     store = _open(config)
     try:
-        day = _day(args.date, clock) if args.date else store.latest_day()
+        day = (
+            _day(args.date, clock)
+            if args.date
+            else (store.latest_day(with_papers=True) or store.latest_day())
+        )
         if day is None:
             print(
                 "hotpapers show: nothing stored yet (try `hotpapers import PATH`)",

@@ -613,9 +613,10 @@ class Store:
             for (d,) in self.db.execute("SELECT day FROM days ORDER BY day")
         ]
 
-    def latest_day(self) -> dt.date | None:
-        """The newest stored day, or None."""
-        row = self.db.execute("SELECT max(day) FROM days").fetchone()
+    def latest_day(self, *, with_papers: bool = False) -> dt.date | None:
+        """The newest stored day (with_papers: the newest that ranked any paper), or None."""
+        table = "rankings" if with_papers else "days"
+        row = self.db.conn.execute(f"SELECT max(day) FROM {table}").fetchone()  # noqa: S608
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
     def nearest_days(self, day: dt.date, n: int = 2) -> list[dt.date]:

@@ -25,7 +25,7 @@ def preview_messages(
     store: Store, sub: Subscription | None, default_top: int, now
 ) -> list[Message]:
     """What the channel would get next: its subscription's digest of the latest ranked day."""
-    day = store.latest_day()
+    day = store.latest_day(with_papers=True) or store.latest_day()
     if day is None:
         raise UserError("No day has been ranked yet, so there is nothing to preview.")
     if sub is None:

@@ -44,7 +44,7 @@ def available(store: Store, around: dt.date | None = None) -> str:
 def resolve_day(store: Store, text: str | None, now: dt.datetime) -> dt.date:
     """The day asked for (default: the latest ranked); UserError saying what exists otherwise."""
     if text is None or not text.strip():
-        latest = store.latest_day()
+        latest = store.latest_day(with_papers=True) or store.latest_day()
         if latest is None:
             raise UserError("No day has been ranked yet; try again after the daily job has run.")
         return latest

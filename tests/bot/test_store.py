@@ -61,6 +61,12 @@ def test_nearest_and_latest_days(store: Store):
     for d in (1, 5, 9):
         store.save_day(_day(dt.date(2021, 8, d)))
     assert store.latest_day() == dt.date(2021, 8, 9)
+    # A later day that ranked nothing (a weekend) is the latest day, not the latest with papers.
+    empty = _day(dt.date(2021, 8, 10))
+    empty.papers = []
+    store.save_day(empty)
+    assert store.latest_day() == dt.date(2021, 8, 10)
+    assert store.latest_day(with_papers=True) == dt.date(2021, 8, 9)
     assert store.nearest_days(dt.date(2021, 8, 6), n=1) == [
         dt.date(2021, 8, 5),
         dt.date(2021, 8, 9),

@@ -44,6 +44,15 @@ async def test_default_is_latest_day_paginated(cog):
     assert kw["view"].previous.disabled and not kw["view"].next.disabled
 
 
+async def test_default_skips_a_later_day_that_ranked_nothing(cog):
+    empty = cog.bot.store.load_day(dt.date(2021, 8, 3))
+    empty.day, empty.papers = dt.date(2021, 8, 4), []
+    cog.bot.store.save_day(empty)
+    inter = make_interaction()
+    await run(cog, inter)
+    assert sent(inter)[0].startswith("**Hot Papers 2021-08-03** · 12 papers")
+
+
 async def test_date_and_category_keep_overall_ranks(cog):
     inter = make_interaction()
     await run(cog, inter, date="2021-08-03", category="cs.cl", top=3)
