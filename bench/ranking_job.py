@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import Config, Secrets
 from bot.http import SourceContext
-from bot.jobs import JobDeps, record_listing, run_day
-from bot.sources.registry import arxiv_source, signal_sources
+from bot.jobs import record_listing, run_day
+from bot.sources.registry import job_deps
 from bot.sources.x import build_queries
 from bot.store import Store
 from tests.fakes.arxiv import many_papers
@@ -134,13 +134,7 @@ async def main_async(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(Path(tmp) / "bench.db")
             ctx = SourceContext.from_config(config, now=lambda: NOW)
-            deps = JobDeps(
-                config=config,
-                store=store,
-                arxiv=arxiv_source(config, ctx),
-                sources=signal_sources(config, ctx),
-                requests=ctx.counter,
-            )
+            deps = job_deps(config, store, ctx)
             t0 = time.perf_counter()
             listed_day, listed = await record_listing(deps)
             t_listing = time.perf_counter() - t0

@@ -14,10 +14,10 @@ from bot.archive import shown
 from bot.config import Config
 from bot.dates import Clock, parse_day
 from bot.http import SourceContext, make_client
-from bot.jobs import JobDeps, JobResult, run_day
+from bot.jobs import JobResult, run_day
 from bot.models import DayRanking
 from bot.ranking import explain
-from bot.sources.registry import arxiv_source, signal_sources
+from bot.sources.registry import job_deps
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -43,15 +43,7 @@ async def rank_once(day: dt.date, config: Config, store: Store, clock: Clock) ->
     """Run the job for day with the configured sources, over one HTTP client."""
     async with make_client(config) as client:
         ctx = SourceContext.from_config(config, client, now=clock)
-        deps = JobDeps(
-            config=config,
-            store=store,
-            arxiv=arxiv_source(config, ctx),
-            sources=signal_sources(config, ctx),
-            requests=ctx.counter,
-            progress=_progress,
-        )
-        return await run_day(day, deps, clock())
+        return await run_day(day, job_deps(config, store, ctx, _progress), clock())
 
 
 def format_ranking(ranking: DayRanking, config: Config, top: int | None = None) -> str:

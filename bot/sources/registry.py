@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.config import Config
 from bot.http import SourceContext
+from bot.jobs import JobDeps, Progress
 from bot.sources.arxiv import ArxivSource
 from bot.sources.base import SignalSource
 from bot.sources.bluesky import BlueskySource
@@ -11,6 +12,7 @@ from bot.sources.hackernews import HackerNewsSource
 from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.mastodon import MastodonSource
 from bot.sources.x import XSource
+from bot.store import Store
 
 
 def arxiv_source(config: Config, ctx: SourceContext) -> ArxivSource | None:
@@ -27,3 +29,19 @@ def signal_sources(config: Config, ctx: SourceContext) -> list[SignalSource]:
         BlueskySource(config, ctx),
         MastodonSource(config, ctx),
     ]
+
+
+def job_deps(
+    config: Config, store: Store, ctx: SourceContext, progress: Progress | None = None
+) -> JobDeps:
+    """Everything the daily job needs, from the configuration (for the CLI, bot, benchmark)."""
+    deps = JobDeps(
+        config=config,
+        store=store,
+        arxiv=arxiv_source(config, ctx),
+        sources=signal_sources(config, ctx),
+        requests=ctx.counter,
+    )
+    if progress is not None:
+        deps.progress = progress
+    return deps

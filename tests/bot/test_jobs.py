@@ -9,9 +9,16 @@ import pytest
 
 from bot.config import Config, RankingConfig, ScheduleConfig
 from bot.errors import JobRefused, SourceError
-from bot.jobs import due_at, due_days, latest_due_day, record_listing, run_day, window
+from bot.http import SourceContext
+from bot.jobs import due_at, due_days, latest_due_day, record_listing, run_day, run_due, window
 from bot.models import DayRanking, ListingEntry, Post, Signal
+from bot.sources.registry import job_deps
+from tests.fakes.arxiv import FakePaper
+from tests.fakes.clock import FakeTime
+from tests.fakes.hackernews import story_hit
+from tests.fakes.huggingface import daily_item
 from tests.fakes.inprocess import DAY, NOW, FakeListing, FakeSource, deps, paper, world
+from tests.fakes.sources import Failure, FakeSources
 
 
 def config(**ranking) -> Config:
@@ -270,8 +277,6 @@ def test_due_days_catch_up_once_each_in_order(store):
 
 
 async def test_run_due_then_nothing_is_due(store):
-    from bot.jobs import run_due
-
     arxiv, sources = world()
     cfg = dataclasses.replace(config(), schedule=ScheduleConfig(catch_up_days=3))
     d = deps(store, arxiv, sources, cfg=cfg)
@@ -279,3 +284,52 @@ async def test_run_due_then_nothing_is_due(store):
     assert [r.day for r in results] == [dt.date(2021, 8, 1), dt.date(2021, 8, 2), DAY]
     assert [len(r.ranking.papers) for r in results] == [0, 0, 4]
     assert await run_due(d, NOW) == []
+
+
+# -- the whole job through the real sources, against the loopback fake server ---------------
+
+
+async def test_real_sources_survive_429_503_timeouts_and_malformed_bodies(store):
+    day = dt.date(2024, 5, 2)
+    now = dt.datetime(2024, 5, 3, 9, 30, tzinfo=dt.UTC)
+    created = dt.datetime(2024, 5, 2, 12, tzinfo=dt.UTC)
+    async with FakeSources() as fake:
+        fake.add_papers(
+            [FakePaper("2405.00001", title="Seen by HF"), FakePaper("2405.00002", title="HN")]
+        )
+        fake.hf_daily["2024-05-02"] = [daily_item("2405.00001", upvotes=7)]
+        fake.hn_hits.append(story_hit(1, "https://arxiv.org/pdf/2405.00002v3", created=created))
+        fake.hn_hits.append(story_hit(2, "https://arxiv.org/abs/2405.00002", created=created))
+        config = fake.config(timeout=0.2)  # no credentials: X and Bluesky are skipped
+        time_ = FakeTime()
+        ctx = SourceContext.from_config(
+            config, sleep=time_.sleep, clock=time_.clock, now=lambda: now
+        )
+        deps = job_deps(config, store, ctx)
+        try:
+            # the RSS first answers 503, then 429 with Retry-After, then the listing
+            fake.fail("arxiv_rss", Failure(503), Failure(429, retry_after="2"))
+            assert await record_listing(deps) == (day, 2)
+            assert 2.0 in time_.sleeps  # Retry-After honoured
+            # HF answers garbage every time: that source fails; HN is late once (a timeout)
+            fake.fail("huggingface", *[Failure(200, body="{not json") for _ in range(8)])
+            fake.fail("hackernews", Failure(200, delay=0.5))
+            first = await run_day(day, deps, now)
+            assert first.partial and set(first.failed) == {"huggingface"}
+            assert [(rp.paper.arxiv_id, rp.score) for rp in first.ranking.papers] == [
+                ("2405.00002", 400.0)  # two stories, 100 points each, weight 2
+            ]
+            assert first.ranking.papers[0].paper.title == "HN"  # metadata from the API
+            assert first.requests["hackernews"] == 2  # the timeout and its retry
+            assert first.skipped["x"].startswith("no HOTPAPERS_X_BEARER_TOKEN")
+
+            fake.failures.clear()
+            second = await run_day(day, deps, now)
+            assert not second.partial
+            assert [rp.paper.arxiv_id for rp in second.ranking.papers] == [
+                "2405.00002",
+                "2405.00001",
+            ]
+            assert second.requests["arxiv"] == 1  # only the new paper's metadata
+        finally:
+            await ctx.aclose()
