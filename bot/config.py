@@ -134,7 +134,7 @@ class DiscordConfig:
     gateway_url: str = ""  # empty: ask Discord (GET /gateway/bot)
     dev_guild_id: int = 0  # commands sync here automatically at start; 0 = never auto-sync
     owner_ids: list[int] = field(default_factory=list)
-    global_rate: float = 45.0  # requests per second the bot allows itself (Discord: 50)
+    global_rate: float = 48.0  # requests per second the bot allows itself (Discord: 50)
     default_top: int = 10
 
 

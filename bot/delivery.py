@@ -306,7 +306,7 @@ class DeliveryReport:
     paused: int = 0
     pending: int = 0
     messages: int = 0
-    lateness: list[float] = field(default_factory=list)  # seconds after due_at, per digest
+    lateness: list[float] = field(default_factory=list, repr=False)  # s after due_at, per digest
 
     def add(self, outcome: str, messages: int = 0, lateness: float | None = None) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)

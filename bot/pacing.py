@@ -22,7 +22,15 @@ Sleep = Callable[[float], Awaitable[Any]]
 
 
 class GlobalPacer:
-    """At most `rate` request starts per second (bursts of `burst`), shared by every sender."""
+    """At most `rate` request starts per second, shared by every sender (GCRA).
+
+    Callers queue in order (a FIFO lock) and start at their theoretical arrival time (TAT),
+    each start pushing it `1/rate` further. A start may come up to `tolerance` early, which
+    absorbs timer overshoot (so the long-run rate is exactly `rate`) without allowing bursts:
+    after an idle spell or an event-loop stall the TAT restarts from now, so missed slots are
+    never made up in a burst that would trip Discord's limit. In any window of W seconds there
+    are at most rate*W + 1.25 starts (`burst` > 1 widens the tolerance).
+    """
 
     def __init__(
         self,
@@ -36,37 +44,35 @@ class GlobalPacer:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.interval = 1.0 / rate
-        self.burst = max(1, burst)
+        self.tolerance = self.interval * (0.25 + max(0, burst - 1))
         self.clock = clock
         self.sleep = sleep
-        self._next = 0.0  # the earliest time the next slot may start (theoretical arrival)
-        self._blocked_until = 0.0
+        self._tat = float("-inf")
+        self._blocked_until = float("-inf")
+        self._lock = asyncio.Lock()
         self.waited = 0.0  # total seconds callers spent waiting (a figure for benchmarks)
         self.acquired = 0
 
-    def reserve(self) -> float:
-        """Reserve the next slot; return how many seconds to wait before using it."""
-        now = self.clock()
-        earliest = max(now - (self.burst - 1) * self.interval, self._blocked_until)
-        slot = max(self._next, earliest)
-        self._next = slot + self.interval
-        self.acquired += 1
-        return max(0.0, slot - now)
-
     async def acquire(self) -> None:
-        """Wait for this caller's slot."""
-        delay = self.reserve()
-        if delay > 0:
-            self.waited += delay
-            await self.sleep(delay)
+        """Wait for this caller's turn (FIFO), then count its start."""
+        async with self._lock:
+            while True:
+                now = self.clock()
+                tat = max(self._tat, self._blocked_until)
+                wait = max(tat - self.tolerance, self._blocked_until) - now
+                if wait <= 0:
+                    break
+                self.waited += wait
+                await self.sleep(wait)
+            self._tat = max(tat, now) + self.interval
+            self.acquired += 1
 
     def block_for(self, seconds: float) -> None:
-        """Hold every slot shut for `seconds` (a global 429 says so)."""
+        """Hold every start for `seconds` (a global 429 says so)."""
         until = self.clock() + max(0.0, seconds)
         if until > self._blocked_until:
             log.warning("global rate limit: pausing all Discord requests for %.2fs", seconds)
             self._blocked_until = until
-            self._next = max(self._next, until)
 
 
 class ChannelBuckets:
