@@ -16,10 +16,9 @@ from bot.config import ENV_DISCORD_TOKEN, Config
 from bot.dates import Clock
 from bot.delivery import post_webhook
 from bot.http import SourceContext, make_client
-from bot.jobs import JobDeps
 from bot.render import Message
 from bot.scheduler import build_scheduler
-from bot.sources.registry import arxiv_source, signal_sources
+from bot.sources.registry import job_deps
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,14 +49,7 @@ async def serve(
     try:
         async with make_client(config) as http_client:
             ctx = SourceContext.from_config(config, http_client, now=clock)
-            deps = JobDeps(
-                config=config,
-                store=store,
-                arxiv=arxiv_source(config, ctx),
-                sources=signal_sources(config, ctx),
-                requests=ctx.counter,
-            )
-            scheduler, _jobs = build_scheduler(deps, clock)
+            scheduler, _jobs = build_scheduler(job_deps(config, store, ctx), clock)
             bot = build_bot(config, store, http_client, scheduler, clock, **bot_options)
             if started is not None:
                 started(bot)
