@@ -126,8 +126,11 @@ def main(argv: Sequence[str] | None = None, clock: Clock = utc_now) -> int:
     """Entry point of the `hotpapers` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The bot is a service: it logs its work. One-shot commands print their own progress,
+    # so their logs show only warnings unless -v asks for everything.
+    quiet_level = logging.INFO if args.command == "run" else logging.WARNING
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else quiet_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
