@@ -23,7 +23,16 @@ from bot.errors import InvalidArxivId, MalformedResponse, SourceError
 from bot.http import SourceContext, ensure_ok
 from bot.models import Post
 from bot.sources.base import SourceResult
-from bot.sources.posts import Page, about, counter_value, dedupe, follow_pages, iso_z, tally
+from bot.sources.posts import (
+    Page,
+    about,
+    counter_value,
+    dedupe,
+    follow_pages,
+    iso_z,
+    json_list,
+    tally,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +71,9 @@ def linked_urls(view: dict[str, Any]) -> list[str]:
     """Every URL a post links to: link facets, external embed (record and view)."""
     urls: list[str] = []
     record = view.get("record") if isinstance(view.get("record"), dict) else {}
-    for facet in record.get("facets") or []:
+    for facet in json_list(record.get("facets")):
         features = facet.get("features") if isinstance(facet, dict) else None
-        for feature in features or []:
+        for feature in json_list(features):
             if (
                 isinstance(feature, dict)
                 and feature.get("$type") == _LINK_FACET

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 NAME = "hackernews"
 HITS_PER_PAGE = 1000  # Algolia's maximum, and its cap on reachable hits per query
 SPLIT_TARGET = 800  # aim below the cap when splitting, so one split usually suffices
+MAX_REQUESTS = 100  # per collect: a window never needs this many; more means nbHits lies
 
 
 def story_url(object_id: str) -> str:
@@ -110,12 +111,23 @@ class HackerNewsSource:
             raise MalformedResponse(NAME, "search answer has no 'hits' list")
         return data
 
-    async def _window(self, lo: int, hi: int, result: SourceResult) -> list[Any]:
-        """Every hit created in [lo, hi), splitting the window while Algolia caps it."""
+    async def _window(self, lo: int, hi: int, result: SourceResult, budget: list[int]) -> list[Any]:
+        """Every hit created in [lo, hi), splitting the window while Algolia caps it.
+
+        `budget` holds the requests this collect may still make (a one-item list).
+        """
+        if budget[0] <= 0:
+            result.errors.append(
+                f"stopped splitting at [{lo}, {hi}) after {MAX_REQUESTS} requests; "
+                "some stories may be missing"
+            )
+            return []
+        budget[0] -= 1
         data = await self._search(lo, hi)
         hits: list[Any] = data["hits"]
         total = data.get("nbHits")
-        if not isinstance(total, int) or total <= len(hits):
+        # Algolia caps a query at HITS_PER_PAGE hits; a short page holds everything there is.
+        if not isinstance(total, int) or total <= len(hits) or len(hits) < HITS_PER_PAGE:
             return hits
         if hi - lo <= 1:
             result.errors.append(
@@ -128,7 +140,7 @@ class HackerNewsSource:
         out: list[Any] = []
         for a, b in itertools.pairwise(bounds):
             if a < b:
-                out.extend(await self._window(a, b, result))
+                out.extend(await self._window(a, b, result, budget))
         return out
 
     async def collect(
@@ -141,7 +153,8 @@ class HackerNewsSource:
         """
         result = SourceResult(source=NAME)
         before = self.ctx.counter[NAME]
-        hits = await self._window(int(since.timestamp()), int(until.timestamp()), result)
+        span = (int(since.timestamp()), int(until.timestamp()))
+        hits = await self._window(*span, result, [MAX_REQUESTS])
         wanted = set(ids)
         posts: dict[str, Post] = {}
         for n, hit in enumerate(hits, 1):

@@ -72,7 +72,8 @@ def parse_paper(paper: Any, item: dict[str, Any] | None = None) -> _Entry:
     comments = None
     if item is not None and "numComments" in item:
         comments = _count(item["numComments"], f"{arxiv_id}: numComments")
-    authors = paper.get("authors") or []
+    authors = paper.get("authors")
+    authors = authors if isinstance(authors, list) else []
     title = " ".join(_text(paper.get("title")).split()) or arxiv_id
     enriched = Paper(
         arxiv_id=arxiv_id,

@@ -89,7 +89,12 @@ def parse_link(entry: Any, instance: str, days: set[dt.date]) -> TrendingPaper |
         stamp = item.get("day")
         if not (isinstance(stamp, str | int) and str(stamp).isdigit()):
             raise ValueError(f"link {url[:100]}: history day is not a timestamp: {stamp!r}"[:160])
-        day = dt.datetime.fromtimestamp(int(stamp), dt.UTC).date()
+        try:
+            day = dt.datetime.fromtimestamp(int(stamp), dt.UTC).date()
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(
+                f"link {url[:100]}: history day is out of range: {stamp!r}"[:160]
+            ) from None
         if day in days:
             shares += _count(item.get("uses"), "uses")
             accounts += _count(item.get("accounts"), "accounts")

@@ -104,6 +104,11 @@ def iso_z(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def json_list(value: object) -> list[Any]:
+    """A JSON array as a list; anything else (null, a number, an object...) as empty."""
+    return value if isinstance(value, list) else []
+
+
 def counter_value(value: object, field: str) -> int:
     """A non-negative integer count from a JSON value; ValueError naming the field otherwise."""
     if value is None:

@@ -23,7 +23,16 @@ from bot.errors import SourceError
 from bot.http import SourceContext, ensure_ok
 from bot.models import Post
 from bot.sources.base import SourceResult
-from bot.sources.posts import Page, about, counter_value, dedupe, follow_pages, iso_z, tally
+from bot.sources.posts import (
+    Page,
+    about,
+    counter_value,
+    dedupe,
+    follow_pages,
+    iso_z,
+    json_list,
+    tally,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +106,7 @@ def tweet_urls(tweet: dict[str, Any]) -> list[str]:
     """The real URLs behind a tweet's t.co links (unwound_url, else expanded_url)."""
     entities = tweet.get("entities")
     urls: list[str] = []
-    for entity in (entities.get("urls") if isinstance(entities, dict) else None) or []:
+    for entity in json_list(entities.get("urls") if isinstance(entities, dict) else None):
         if not isinstance(entity, dict):
             continue
         for key in ("unwound_url", "expanded_url"):
@@ -163,7 +172,7 @@ def parse_search_page(body: Any) -> Page:
     includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
     users = {
         str(u["id"]): u
-        for u in includes.get("users") or []
+        for u in json_list(includes.get("users"))
         if isinstance(u, dict) and isinstance(u.get("id"), str)
     }
     token = body.get("meta", {}).get("next_token")
@@ -174,7 +183,7 @@ def parse_search_page(body: Any) -> Page:
         except ValueError as exc:
             page.errors.append(f"tweet {n}: {exc}")
     # Partial errors (e.g. a deleted author) come beside the data; they cost nothing else.
-    for error in body.get("errors") or []:
+    for error in json_list(body.get("errors")):
         if isinstance(error, dict):
             page.errors.append(f"X reported: {str(error.get('detail') or error)[:160]}")
     return page

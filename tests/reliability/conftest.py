@@ -41,7 +41,7 @@ def _fmt(value: float) -> str:
 FIGURES = Figures()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def figures() -> Figures:
     return FIGURES
 
