@@ -114,6 +114,28 @@ class RateLimiter:
             yield
 
 
+_CREDENTIAL = re.compile(r"\b(Bearer|Basic)\s+[^\s\"',;]+", re.IGNORECASE)
+
+
+def scrub(text: str, response: httpx.Response | None = None, *secrets: str | None) -> str:
+    """Server-supplied text made safe to log or store: any Bearer/Basic credential, the
+    request's own Authorization value and password field, and `secrets` become '***'."""
+    values = [s for s in secrets if s]
+    if response is not None:
+        request = response.request
+        auth = request.headers.get("Authorization", "")
+        values += [auth, auth.partition(" ")[2]]
+        try:
+            sent = json.loads(request.content) if request.content else None
+        except (ValueError, UnicodeDecodeError):
+            sent = None
+        if isinstance(sent, dict) and isinstance(sent.get("password"), str):
+            values.append(sent["password"])
+    for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
+        text = text.replace(value, "***")
+    return _CREDENTIAL.sub(lambda m: f"{m.group(1)} ***", text)
+
+
 def redact_url(url: str | httpx.URL) -> str:
     """The URL with secret-looking query values replaced (safe to log or show)."""
     parts = urlsplit(str(url))

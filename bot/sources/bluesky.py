@@ -20,7 +20,7 @@ import httpx
 from bot import arxiv_ids
 from bot.config import ENV_BLUESKY_PASSWORD, Config
 from bot.errors import InvalidArxivId, MalformedResponse, SourceError
-from bot.http import SourceContext, ensure_ok
+from bot.http import SourceContext, ensure_ok, scrub
 from bot.models import Post
 from bot.sources.base import SourceResult
 from bot.sources.posts import (
@@ -168,7 +168,8 @@ def _xrpc_error(response: httpx.Response) -> tuple[str, str]:
         return "", ""
     if not isinstance(body, dict):
         return "", ""
-    return str(body.get("error") or "")[:60], str(body.get("message") or "")[:200]
+    error, message = str(body.get("error") or ""), str(body.get("message") or "")
+    return scrub(error, response)[:60], scrub(message, response)[:200]
 
 
 # -- the source --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import httpx
 from bot import arxiv_ids
 from bot.config import ENV_X_BEARER, Config
 from bot.errors import SourceError
-from bot.http import SourceContext, ensure_ok
+from bot.http import SourceContext, ensure_ok, scrub
 from bot.models import Post
 from bot.sources.base import SourceResult
 from bot.sources.posts import (
@@ -198,7 +198,7 @@ def _problem(response: httpx.Response) -> str:
     if not isinstance(body, dict):
         return ""
     parts = [str(body.get(k)) for k in ("title", "detail") if body.get(k)]
-    return ": ".join(parts)[:200]
+    return scrub(": ".join(parts), response)[:200]
 
 
 # -- the source --------------------------------------------------------------------------------

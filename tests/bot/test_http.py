@@ -299,3 +299,20 @@ async def test_non_transient_request_errors_fail_at_once_as_source_errors():
     with pytest.raises(SourceError, match="TooManyRedirects"):
         await ctx.request("GET", "https://example.org/x", source="s")
     assert len(calls) == 1 and fake.sleeps == []
+
+
+def test_scrub_removes_credentials_a_server_echoes_back():
+    from bot.http import scrub
+
+    request = httpx.Request(
+        "POST",
+        "https://example.test/login",
+        headers={"Authorization": "Bearer tok-123456"},
+        json={"identifier": "me", "password": "pw-abcdef"},
+    )
+    response = httpx.Response(403, request=request)
+    text = "token tok-123456 / Bearer other-999 / password pw-abcdef / extra s3cret-xyz"
+    cleaned = scrub(text, response, "s3cret-xyz", None)
+    for secret in ("tok-123456", "other-999", "pw-abcdef", "s3cret-xyz"):
+        assert secret not in cleaned
+    assert cleaned.startswith("token *** / Bearer *** / password ***")

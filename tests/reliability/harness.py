@@ -149,6 +149,7 @@ class OutageX(FakeX):
     def __init__(self, outages: _Outages, **kw: Any) -> None:
         super().__init__(**kw)
         self.outages = outages
+        self.echo_token_403 = False  # answer 403 quoting the Authorization header back
 
     @property  # type: ignore[override]
     def now(self) -> dt.datetime:
@@ -159,6 +160,12 @@ class OutageX(FakeX):
         pass
 
     async def search(self, request: web.Request) -> web.Response:
+        if self.echo_token_403:
+            self.hits["search"] += 1
+            auth = request.headers.get("Authorization")
+            return web.json_response(
+                {"title": "Forbidden", "detail": f"{auth} may not use this endpoint"}, status=403
+            )
         if self.outages.down("x") is not None:
             self.hits["search"] += 1
             return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
