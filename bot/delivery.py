@@ -51,7 +51,7 @@ from bot.errors import (
 )
 from bot.http import backoff_delay
 from bot.models import Delivery, Subscription
-from bot.pacing import ChannelBuckets, GlobalPacer, Sleep
+from bot.pacing import ChannelBuckets, GlobalPacer, InvalidRequestBudget, Sleep
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,7 @@ class DiscordPoster:
         token: str | None = None,
         pacer: GlobalPacer | None = None,
         buckets: ChannelBuckets | None = None,
+        budget: InvalidRequestBudget | None = None,
         policy: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -159,6 +160,7 @@ class DiscordPoster:
         self.sleep = sleep
         self.pacer = pacer or GlobalPacer(45.0, clock=monotonic, sleep=sleep)
         self.buckets = buckets or ChannelBuckets(clock=monotonic, sleep=sleep)
+        self.budget = budget or InvalidRequestBudget(clock=monotonic, sleep=sleep)
         self.policy = policy or RetryPolicy()
         self.rng = rng
         self.stats = PostStats()
@@ -212,6 +214,7 @@ class DiscordPoster:
         shown = _redact_webhook(url) if webhook else url
         while True:
             await self.buckets.wait(key)
+            await self.budget.wait()
             await self.pacer.acquire()
             self.stats.requests += 1
             try:
@@ -227,6 +230,8 @@ class DiscordPoster:
                 continue
             status = response.status_code
             self.stats.statuses[status] += 1
+            if status in (401, 403, 429):
+                self.budget.record()
             self.buckets.update(key, response.headers)
             body = _json_body(response)
             if 200 <= status < 300:

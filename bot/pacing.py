@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -115,3 +116,43 @@ class ChannelBuckets:
 
     def __len__(self) -> int:
         return len(self._reset_at)
+
+
+class InvalidRequestBudget:
+    """Keeps 401/403/429 answers under a budget per window (Discord bans an IP for a while at
+    10,000 per 10 minutes): once `limit` were seen in the last `window` seconds, the next
+    request waits until the oldest leaves the window. Default: a quarter of Discord's limit."""
+
+    def __init__(
+        self,
+        limit: int = 2500,
+        window: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.limit = max(1, limit)
+        self.window = window
+        self.clock = clock
+        self.sleep = sleep
+        self._seen: deque[float] = deque()
+        self.waited = 0.0
+
+    def record(self) -> None:
+        """Count one 401/403/429 answer."""
+        self._seen.append(self.clock())
+
+    async def wait(self) -> None:
+        """Return when one more invalid answer would still fit the budget."""
+        while True:
+            now = self.clock()
+            while self._seen and self._seen[0] <= now - self.window:
+                self._seen.popleft()
+            if len(self._seen) < self.limit:
+                return
+            delay = self._seen[0] + self.window - now
+            log.warning("invalid-request budget spent: holding Discord requests %.0fs", delay)
+            self.waited += delay
+            await self.sleep(delay)
+
+    def __len__(self) -> int:
+        return len(self._seen)

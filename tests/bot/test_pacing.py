@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from bot.pacing import ChannelBuckets, GlobalPacer
+from bot.pacing import ChannelBuckets, GlobalPacer, InvalidRequestBudget
 
 
 class ManualTime:
@@ -102,3 +102,14 @@ async def test_a_stall_is_not_made_up_in_a_burst():
     starts = await starts_of(pacer, t, 4)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(g >= 0.05 - 1e-9 for g in gaps)
+
+
+async def test_invalid_request_budget_holds_requests_once_spent():
+    t = ManualTime()
+    budget = InvalidRequestBudget(limit=3, window=600, clock=t, sleep=t.sleep)
+    for _ in range(3):
+        await budget.wait()
+        budget.record()
+        t.now += 1
+    await budget.wait()  # three in the window: wait for the oldest to age out
+    assert t.now == pytest.approx(700.0) and len(budget) == 2
