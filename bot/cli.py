@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot import archive_cli, bot_cli, job_cli
 from bot import config as config_mod
 from bot.config import Config
 from bot.dates import Clock, utc_now
@@ -32,15 +32,24 @@ def cmd_not_ready(args: argparse.Namespace, config: Config, clock: Clock) -> int
     return 2
 
 
-HANDLERS: dict[str, Handler] = {
-    **job_cli.HANDLERS,
-    **archive_cli.HANDLERS,
-    **bot_cli.HANDLERS,
+# Each command's module, imported only when that command runs (`hotpapers run` starts faster
+# without the archive parser, and `hotpapers show` without discord.py).
+HANDLER_MODULES: dict[str, str] = {
+    "rank": "bot.job_cli",
+    "digest": "bot.job_cli",
+    "import": "bot.archive_cli",
+    "export": "bot.archive_cli",
+    "show": "bot.archive_cli",
+    "run": "bot.bot_cli",
+    "sync": "bot.bot_cli",
 }
 
 
 def _handler(name: str) -> Handler:
-    return HANDLERS.get(name, cmd_not_ready)
+    module = HANDLER_MODULES.get(name)
+    if module is None:
+        return cmd_not_ready
+    return importlib.import_module(module).HANDLERS[name]
 
 
 # -- parser ------------------------------------------------------------------------------------

@@ -177,6 +177,13 @@ class HotPapersBot(commands.Bot):
         # Deliver what was due while we were down (pending rows, missed posting times).
         self.catch_up_task = asyncio.create_task(self.catch_up(), name="hotpapers-catch-up")
 
+    async def on_ready(self) -> None:
+        log.info(
+            "ready: %d guild(s), %d job(s) scheduled",
+            len(self.guilds),
+            len(self.scheduler.get_jobs()),
+        )
+
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

@@ -65,6 +65,25 @@ def category_choices(current: str) -> list[app_commands.Choice[str]]:
     ]
 
 
+def hot_answer(
+    store: Store, date: str | None, category: str | None, top: int | None, now: dt.datetime
+) -> list[Message]:
+    """The pages /hot shows for these options (parse, read the store, render); UserError if
+    the options name nothing stored. Pure apart from the store read: the latency bench times it.
+    """
+    day = resolve_day(store, date, now)
+    cat = options.parse_category(category) if category else None
+    limit = options.parse_top(top, None, maximum=HOT_TOP_MAX)
+    ranking = store.load_day(day, category=cat, top=limit)
+    if ranking is None:  # removed between the two reads
+        raise UserError(f"No ranking is stored for {day.isoformat()}. {available(store)}")
+    if cat and not ranking.papers:
+        there = sorted(store.categories(day))[:20]
+        listed = f" Categories that day: {', '.join(there)}." if there else ""
+        raise UserError(f"No paper in {cat} ranked on {day.isoformat()}.{listed}")
+    return hot_pages(ranking, per_page=PER_PAGE, now=now)
+
+
 class HotPager(discord.ui.View):
     """Previous / next buttons over precomputed pages; only the caller can turn them."""
 
@@ -129,18 +148,7 @@ class Hot(commands.Cog):
         category: app_commands.Range[str, 1, 100] | None = None,
         top: app_commands.Range[int, 1, HOT_TOP_MAX] | None = None,
     ) -> None:
-        store = self.bot.store
-        day = resolve_day(store, date, self.bot.clock())
-        cat = options.parse_category(category) if category else None
-        limit = options.parse_top(top, None, maximum=HOT_TOP_MAX)
-        ranking = store.load_day(day, category=cat, top=limit)
-        if ranking is None:  # removed between the two reads
-            raise UserError(f"No ranking is stored for {day.isoformat()}. {available(store)}")
-        if cat and not ranking.papers:
-            there = sorted(store.categories(day))[:20]
-            listed = f" Categories that day: {', '.join(there)}." if there else ""
-            raise UserError(f"No paper in {cat} ranked on {day.isoformat()}.{listed}")
-        pages = hot_pages(ranking, per_page=PER_PAGE, now=self.bot.clock())
+        pages = hot_answer(self.bot.store, date, category, top, self.bot.clock())
         first = pages[0]
         if len(pages) == 1:
             await interaction.response.send_message(first.content, embeds=first.embed_objects())

@@ -99,3 +99,12 @@ def test_digest_webhook_option_end_to_end(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr()
     assert "posted the digest of 2021-08-03 to the webhook (1 message(s))" in out.out
     assert "Unknown Webhook" in out.err or "webhook" in out.err.lower()
+
+
+def test_every_subcommand_has_a_handler_imported_only_when_it_runs():
+    parser = cli.build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    assert set(sub.choices) == set(cli.HANDLER_MODULES)
+    for name in sub.choices:
+        assert callable(cli._handler(name))
+    assert cli._handler("nonsense") is cli.cmd_not_ready

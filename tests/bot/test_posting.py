@@ -73,3 +73,18 @@ async def test_jobs_rebuilt_from_the_table(store):
     assert scheduler.get_job(posting.job_id(paused.id)) is None
     posting.unschedule_subscription(scheduler, active.id)
     assert scheduler.get_job(posting.job_id(active.id)) is None
+
+
+def test_subscriptions_at_the_same_local_time_share_one_trigger():
+    a = Subscription(id=1, guild_id=1, channel_id=2, post_time="09:30", timezone="Asia/Tokyo")
+    b = Subscription(id=2, guild_id=1, channel_id=3, post_time="09:30", timezone="Asia/Tokyo")
+    c = Subscription(id=3, guild_id=1, channel_id=4, post_time="09:30", timezone="UTC")
+    assert posting.post_trigger(a) is posting.post_trigger(b)
+    assert posting.post_trigger(a) is not posting.post_trigger(c)
+    now = dt.datetime(2024, 3, 1, 0, 0, tzinfo=dt.UTC)
+    first = posting.next_post_time(a, now)
+    assert first == dt.datetime(2024, 3, 1, 9, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
+    # Asking from just after it (shared trigger, no state kept) moves on by a day.
+    later = first + dt.timedelta(minutes=1)
+    assert posting.next_post_time(b, later) == first + dt.timedelta(days=1)
+    assert posting.next_post_time(a, now) == first
