@@ -17,6 +17,7 @@ masked link early).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -67,6 +68,8 @@ _LINE_START = re.compile(r"^([ \t]*)([#>\-+])", re.MULTILINE)
 _NUMBERED = re.compile(r"^([ \t]*\d+)\.(?=\s)", re.MULTILINE)
 _ANGLE_MENTION = re.compile(r"<(?=[@#:/!&]|a:|t:|id:)")
 _AT_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
+_HTTP_URL = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
+_SPACE = re.compile(r"\s")  # the characters str.isspace() accepts
 
 
 def _strip_controls(text: str) -> str:
@@ -79,6 +82,7 @@ def neutralise_mentions(text: str) -> str:
     return _AT_MENTION.sub("@" + ZWSP, text)
 
 
+@functools.lru_cache(maxsize=8192)  # names, categories and count labels repeat a lot
 def clean(text: str | None, *, one_line: bool = True) -> str:
     """Outside text made inert: no controls, markdown escaped, links unmasked, no mentions."""
     if not text:
@@ -126,9 +130,7 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if not re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE):
-        return None
-    if _CONTROL.search(url) or any(c.isspace() for c in url):
+    if not _HTTP_URL.match(url) or _CONTROL.search(url) or _SPACE.search(url):
         return None
     url = quote(url, safe=":/?#@!$&'*+,;=%-._~")
     return url if len(url) <= URL_MAX else None
@@ -153,10 +155,11 @@ def pdf_url(paper: Paper) -> str:
 
 def authors_line(authors: Sequence[str], *, shown: int = AUTHORS_SHOWN) -> str:
     """'A, B, C' or 'A, B, C, D, E, F et al.' when long (and within AUTHORS_BUDGET)."""
-    names = [clean(a) for a in authors if a and a.strip()]
-    if not names:
+    present = [a for a in authors if a and a.strip()]
+    if not present:
         return ""
-    text = ", ".join(names[:shown]) + (" et al." if len(names) > shown else "")
+    names = [clean(a) for a in present[:shown]]  # only the names shown are cleaned
+    text = ", ".join(names) + (" et al." if len(present) > shown else "")
     if len(text) > AUTHORS_BUDGET:
         text = cut(names[0], AUTHORS_BUDGET - len(" et al.")) + " et al."
     return text

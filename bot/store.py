@@ -649,12 +649,18 @@ class Store:
         return {c for (c,) in self.db.execute(sql, args)}
 
     def load_day(
-        self, day: dt.date, category: str | None = None, top: int | None = None
+        self,
+        day: dt.date,
+        category: str | None = None,
+        top: int | None = None,
+        *,
+        posts_per_paper: int | None = None,
     ) -> DayRanking | None:
         """A stored day's ranking, optionally only papers in category, at most top. None if absent.
 
         Ranks stay the day's overall ranks; filtered views keep them so "#3" means the same
-        everywhere.
+        everywhere. With posts_per_paper, each paper keeps only its most engaging posts
+        (reposts + likes; the earlier one on ties), which is all an embed shows.
         """
         iso = day.isoformat()
         head = self.db.conn.execute(
@@ -689,12 +695,9 @@ class Store:
                 [iso, *ids],
             ):
                 signals[aid][source] = json.loads(counts)
-            columns = ", ".join(f"p.{c}" for c in _POST_COLUMNS.split(", "))
             for row in self.db.conn.execute(
-                f"SELECT {columns} FROM ranking_posts rp JOIN posts p "  # noqa: S608
-                "ON p.url = rp.post_url AND p.arxiv_id = rp.arxiv_id "
-                f"WHERE rp.day = ? AND rp.arxiv_id IN ({marks}) ORDER BY rp.arxiv_id, rp.position",
-                [iso, *ids],
+                _ranking_posts_sql(marks, posts_per_paper),
+                [iso, *ids] if posts_per_paper is None else [iso, *ids, posts_per_paper],
             ):
                 posts[row[2]].append(_post(row))
         return DayRanking(
@@ -916,6 +919,29 @@ def delivery_nonce(sub_id: int, day: dt.date) -> str:
 _POST_COLUMNS = (
     "source, url, arxiv_id, author, handle, text, posted, html, likes, reposts, quotes, replies"
 )
+
+
+def _ranking_posts_sql(marks: str, per_paper: int | None) -> str:
+    """The posts of a day's ranked papers (all, or each paper's most engaging per_paper)."""
+    columns = ", ".join(f"p.{c}" for c in _POST_COLUMNS.split(", "))
+    source = (
+        "FROM ranking_posts rp JOIN posts p ON p.url = rp.post_url AND p.arxiv_id = rp.arxiv_id "
+        f"WHERE rp.day = ? AND rp.arxiv_id IN ({marks})"
+    )
+    if per_paper is None:
+        return f"SELECT {columns} {source} ORDER BY rp.arxiv_id, rp.position"
+    # Pick by the two counts first, then read the chosen posts' text only.
+    head = "rp.post_url AS url, rp.arxiv_id AS arxiv_id, rp.position AS pos"
+    pick = (
+        "ROW_NUMBER() OVER (PARTITION BY rp.arxiv_id ORDER BY "
+        "COALESCE(p.reposts, 0) + COALESCE(p.likes, 0) DESC, rp.position) AS n"
+    )
+    ranked = f"SELECT {head}, {pick} {source}"
+    return (
+        f"WITH ranked AS ({ranked}) SELECT {columns} FROM ranked r "  # noqa: S608
+        "JOIN posts p ON p.url = r.url AND p.arxiv_id = r.arxiv_id "
+        "WHERE r.n <= ? ORDER BY r.arxiv_id, r.pos"
+    )
 
 
 def _post(row: tuple[Any, ...]) -> Post:

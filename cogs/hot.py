@@ -74,7 +74,8 @@ def hot_answer(
     day = resolve_day(store, date, now)
     cat = options.parse_category(category) if category else None
     limit = options.parse_top(top, None, maximum=HOT_TOP_MAX)
-    ranking = store.load_day(day, category=cat, top=limit)
+    # An embed shows one post per paper (the most engaging): read only that one.
+    ranking = store.load_day(day, category=cat, top=limit, posts_per_paper=1)
     if ranking is None:  # removed between the two reads
         raise UserError(f"No ranking is stored for {day.isoformat()}. {available(store)}")
     if cat and not ranking.papers:

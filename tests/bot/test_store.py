@@ -111,3 +111,26 @@ def test_a_failed_write_rolls_back(store: Store):
         store.db.execute("DELETE FROM days")
         raise RuntimeError("boom")
     assert store.has_day(dt.date(2021, 8, 3))
+
+
+def test_posts_per_paper_keeps_each_papers_most_engaging_posts(store: Store):
+    def post(n: int, likes: int, reposts: int, arxiv_id: str = "2108.00946") -> Post:
+        url = f"https://twitter.com/u/status/{arxiv_id}{n}"
+        return Post("twitter", url, arxiv_id, f"U{n}", f"u{n}", likes=likes, reposts=reposts)
+
+    ranking = _day()
+    first, second = ranking.papers
+    first.posts = [post(1, 5, 0), post(2, 4, 5), post(3, 9, 0), post(4, 1, 1)]
+    second.posts = [post(5, 0, 0, "2108.01039")]
+    store.save_day(ranking)
+    day = ranking.day
+
+    def urls(n: int | None) -> list[list[str]]:
+        loaded = store.load_day(day, posts_per_paper=n)
+        return [[p.url[-1] for p in rp.posts] for rp in loaded.papers]
+
+    assert urls(None) == [["1", "2", "3", "4"], ["5"]]
+    assert urls(1) == [["2"], ["5"]]  # 9 twice: the earlier one
+    assert urls(2) == [["2", "3"], ["5"]]  # stored order kept
+    full = store.load_day(day)
+    assert store.load_day(day, posts_per_paper=1).papers[0].posts[0] == full.papers[0].posts[1]
