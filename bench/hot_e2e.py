@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.botproc import BotProcess, TimedFakeDiscord, write_config
 from bench.history import build
-from bench.hot_latency import DEFAULT_DB, random_queries, report
+from bench.hot_latency import DEFAULT_DB, load_note, random_queries, report
 
 GOAL_MS = 100.0
 GUILD, CHANNEL = 10, 11
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     days = store.days()
     store.close()
     timings = asyncio.run(run(args.db, days, args.queries, args.warmup))
+    print(load_note())
     report("end-to-end /hot (gateway in, callback out; bot in a subprocess)", timings, GOAL_MS)
     return 0
 
