@@ -42,6 +42,8 @@ def _root(body: bytes | str, what: str) -> ET.Element:
         return defused.fromstring(body)
     except ET.ParseError as exc:
         raise MalformedResponse(SOURCE, f"{what} is not well-formed XML ({exc})") from None
+    except LookupError as exc:  # <?xml encoding="U-F-8"?>: the parser knows no such codec
+        raise MalformedResponse(SOURCE, f"{what} declares an unknown encoding ({exc})") from None
     except DefusedXmlException as exc:
         raise MalformedResponse(
             SOURCE, f"{what} declares or references XML entities; refused ({exc})"[:300]

@@ -131,3 +131,11 @@ def test_atom_malformed():
         parse_atom("<rss/>")
     with pytest.raises(MalformedResponse, match="not well-formed"):
         parse_atom(b"\x00\x01garbage")
+
+
+def test_an_unknown_encoding_declaration_is_a_malformed_response():
+    body = b"<?xml version='1.0' encoding='U-F-8'?><rss version='2.0'><channel/></rss>"
+    with pytest.raises(MalformedResponse, match="unknown encoding"):
+        parse_rss(body)
+    with pytest.raises(MalformedResponse, match="unknown encoding"):
+        parse_atom(body)
