@@ -77,6 +77,14 @@ class Running:
         with pytest.raises(asyncio.CancelledError) if kill else _nothing():
             await asyncio.wait_for(self.task, 10)
 
+    async def shutdown(self) -> None:
+        """Close the bot if it still runs, then the fake."""
+        if self.task is not None and not self.task.done():
+            assert self.bot is not None
+            await self.bot.close()
+            await asyncio.wait_for(self.task, 10)
+        await self.fake.close()
+
     async def command(self, name: str, options=None, **kw):
         kw.setdefault("guild_id", GUILD)
         kw.setdefault("channel_id", CHANNEL)
@@ -134,10 +142,7 @@ async def running(tmp_path):
     run = Running(fake, tmp_path)
     await run.start()
     yield run
-    if run.task is not None and not run.task.done():
-        await run.bot.close()
-        await asyncio.wait_for(run.task, 10)
-    await fake.close()
+    await run.shutdown()
 
 
 async def test_hot_for_the_stored_day_with_paging(running):
