@@ -882,11 +882,11 @@ class Store:
             sql += " AND status = ?"
             args.append(status)
         if due_before is not None:
-            sql += " AND due_at <= ?"
+            # Instants, not strings: due_at keeps its subscription's UTC offset (+09:00, -04:00).
+            sql += " AND julianday(due_at) <= julianday(?)"
             args.append(_iso(due_before))
-        return [
-            _delivery(r) for r in self.db.query(sql + " ORDER BY due_at, subscription_id", args)
-        ]
+        order = " ORDER BY julianday(due_at), subscription_id"
+        return [_delivery(r) for r in self.db.query(sql + order, args)]
 
     def update_delivery(self, sub_id: int, day: dt.date, **changes: Any) -> None:
         """Record progress on an outbox row (status, attempts, error, message_ids, sent_at)."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.errors import StoreError
-from bot.models import DayRanking, Paper, Post, RankedPaper
+from bot.models import DayRanking, Paper, Post, RankedPaper, Subscription
 from bot.store import SCHEMA_VERSION, Store
 
 
@@ -134,3 +135,21 @@ def test_posts_per_paper_keeps_each_papers_most_engaging_posts(store: Store):
     assert urls(2) == [["2", "3"], ["5"]]  # stored order kept
     full = store.load_day(day)
     assert store.load_day(day, posts_per_paper=1).papers[0].posts[0] == full.papers[0].posts[1]
+
+
+def test_due_deliveries_compare_instants_across_time_zones(store):
+    """A Tokyo digest due at 17:30+09:00 (08:30 UTC) is due at 09:30 UTC, though '17:30' sorts
+    after '09:30' as text; a New York one due at 16:00-04:00 (20:00 UTC) is not."""
+    day = dt.date(2021, 8, 3)
+    now = dt.datetime(2021, 8, 4, 9, 30, tzinfo=dt.UTC)
+    due = {
+        1: dt.datetime(2021, 8, 4, 17, 30, tzinfo=ZoneInfo("Asia/Tokyo")),
+        2: dt.datetime(2021, 8, 4, 16, 0, tzinfo=ZoneInfo("America/New_York")),
+        3: dt.datetime(2021, 8, 4, 9, 0, tzinfo=dt.UTC),
+    }
+    for channel, at in due.items():
+        sub = store.save_subscription(Subscription(id=None, guild_id=1, channel_id=channel), now)
+        store.enqueue_delivery(sub, day, at)
+    rows = store.deliveries(status="pending", due_before=now)
+    assert [r.channel_id for r in rows] == [1, 3]  # oldest due first: 08:30 UTC, 09:00 UTC
+    assert [r.channel_id for r in store.deliveries()] == [1, 3, 2]
