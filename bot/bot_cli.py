@@ -14,8 +14,10 @@ import discord
 from bot.client import HotPapersBot, build_bot
 from bot.config import ENV_DISCORD_TOKEN, Config
 from bot.dates import Clock
-from bot.delivery import post_webhook
+from bot.delivery import DiscordPoster, Outbox, post_webhook
 from bot.http import SourceContext, make_client
+from bot.models import Subscription
+from bot.posting import PostingService
 from bot.render import Message
 from bot.scheduler import build_scheduler
 from bot.sources.registry import job_deps
@@ -59,11 +61,50 @@ async def serve(
         store.close()
 
 
+def _is_webhook(sub: Subscription) -> bool:
+    return bool(sub.webhook_url)
+
+
+async def serve_webhooks(
+    config: Config, clock: Clock, *, started: Callable[[PostingService], object] | None = None
+) -> None:
+    """Run without a bot: the daily job, and webhook subscriptions posted on time, until
+    cancelled. Channel subscriptions (which need the bot) are left for `run` with a token."""
+    store = Store.open(config.database_path)
+    try:
+        async with make_client(config) as http_client:
+            ctx = SourceContext.from_config(config, http_client, now=clock)
+            scheduler, _jobs = build_scheduler(job_deps(config, store, ctx), clock)
+            outbox = Outbox(store, DiscordPoster.from_config(config, http_client), clock=clock)
+            service = PostingService(store, outbox, scheduler, clock, select=_is_webhook)
+            service.schedule_all()
+            scheduler.start()
+            if started is not None:
+                started(service)
+            try:
+                await service.catch_up()
+                await asyncio.Event().wait()  # the scheduler runs the rest
+            finally:
+                scheduler.shutdown(wait=False)
+    finally:
+        store.close()
+
+
 def cmd_run(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    """`hotpapers run`: the long-running bot."""
+    """`hotpapers run`: the long-running bot (or, with no token, the webhook poster)."""
     if not config.secrets.discord_token:
-        print(f"hotpapers run: {NO_TOKEN}", file=sys.stderr)
-        return 2
+        with Store.open(config.database_path) as store:
+            webhooks = [s for s in store.subscriptions(active_only=True) if _is_webhook(s)]
+        if not webhooks:
+            print(f"hotpapers run: {NO_TOKEN}", file=sys.stderr)
+            return 2
+        log.warning(
+            "no %s: running without the bot (daily job and %d webhook subscription(s))",
+            ENV_DISCORD_TOKEN,
+            len(webhooks),
+        )
+        asyncio.run(serve_webhooks(config, clock))
+        return 0
     try:
         asyncio.run(serve(config, clock))
     except discord.LoginFailure:

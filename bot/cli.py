@@ -42,6 +42,9 @@ HANDLER_MODULES: dict[str, str] = {
     "show": "bot.archive_cli",
     "run": "bot.bot_cli",
     "sync": "bot.bot_cli",
+    "subscribe": "bot.subscribe_cli",
+    "unsubscribe": "bot.subscribe_cli",
+    "subscriptions": "bot.subscribe_cli",
 }
 
 
@@ -72,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "run",
         help="run the Discord bot (daily job, scheduled posts, slash commands)",
-        description="Run the Discord bot. Needs HOTPAPERS_DISCORD_TOKEN in the environment.",
+        description=(
+            "Run the Discord bot (needs HOTPAPERS_DISCORD_TOKEN). Without a token but with "
+            "webhook subscriptions, run the daily job and post those through their webhooks."
+        ),
     )
 
     p = sub.add_parser(
@@ -121,6 +127,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--category", help="only papers in this arXiv category, e.g. cs.CV")
     p.add_argument("--top", type=int, help="at most this many papers")
+
+    p = sub.add_parser(
+        "subscribe",
+        help="post a daily digest through a Discord webhook (no bot needed)",
+        description=(
+            "Subscribe a Discord webhook to the daily digest; `hotpapers run` posts it, with or "
+            "without a bot token. Running it again for the same webhook changes the settings."
+        ),
+    )
+    p.add_argument("--webhook", metavar="URL", required=True, help="the Discord webhook URL")
+    p.add_argument(
+        "--categories", required=True, help="arXiv categories, comma-separated, e.g. cs.CV,cs.LG"
+    )
+    p.add_argument("--time", default="09:00", help="local posting time, HH:MM (default 09:00)")
+    p.add_argument("--timezone", default="UTC", help="IANA time zone name (default UTC)")
+    p.add_argument("--top", type=int, help="papers per digest (default: discord.default_top)")
+    p.add_argument("--min-score", type=float, help="leave out papers scoring less")
+
+    p = sub.add_parser(
+        "unsubscribe",
+        help="stop a webhook's daily digest",
+        description="Remove a webhook subscription (its pending posts are dropped).",
+    )
+    p.add_argument("--webhook", metavar="URL", required=True, help="the Discord webhook URL")
+
+    sub.add_parser(
+        "subscriptions",
+        help="list every subscription (channels and webhooks), next post time and state",
+        description="List every subscription: where, categories, time, next post, state.",
+    )
 
     p = sub.add_parser(
         "sync",

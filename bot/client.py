@@ -27,9 +27,9 @@ from bot import posting
 from bot.config import Config
 from bot.dates import Clock
 from bot.delivery import DeliveryReport, DiscordPoster, Outbox
-from bot.errors import DiscordUnauthorized, HotPapersError
-from bot.models import Delivery, Subscription
-from bot.render import CONTENT_MAX, Message, cut, neutralise_mentions
+from bot.errors import HotPapersError
+from bot.models import Subscription
+from bot.render import CONTENT_MAX, cut, neutralise_mentions
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class HotPapersBot(commands.Bot):
         self.outbox = outbox
         self.initial_extensions = tuple(extensions)
         self.start_jobs = start_jobs  # False for `hotpapers sync`: commands only, no posting
-        self.posting_lock = asyncio.Lock()
+        self.posting = posting.PostingService(store, outbox, scheduler, clock)
         self.catch_up_task: asyncio.Task[Any] | None = None
 
     # -- start-up -------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ class HotPapersBot(commands.Bot):
             await self.load_extension(extension)
         if not self.start_jobs:
             return
-        posting.schedule_all(self.scheduler, self.store, self.post_subscription, self.catch_up)
+        self.posting.schedule_all()
         if not self.scheduler.running:
             self.scheduler.start()
         guild_id = self.config.discord.dev_guild_id
@@ -193,73 +193,21 @@ class HotPapersBot(commands.Bot):
 
     def schedule(self, sub: Subscription) -> None:
         """(Re)schedule one subscription's posting job after a change."""
-        posting.schedule_subscription(self.scheduler, sub, self.post_subscription)
+        self.posting.schedule(sub)
 
     def unschedule(self, sub_id: int) -> None:
-        posting.unschedule_subscription(self.scheduler, sub_id)
+        self.posting.unschedule(sub_id)
 
     def next_post_time(self, sub: Subscription) -> dt.datetime | None:
-        if sub.state != "active":
-            return None
-        return posting.next_post_time(sub, self.clock())
-
-    def _build(self, row: Delivery, sub: Subscription) -> list[Message] | None:
-        return posting.render_for(self.store, sub, row.day, self.clock())
-
-    def _enqueue_due(self, sub: Subscription, now: dt.datetime) -> Delivery | None:
-        day = posting.day_to_post(self.store, sub, now)
-        if day is None:
-            return None
-        return self.store.enqueue_delivery(sub, day, posting.due_time(sub, day))
+        return self.posting.next_post_time(sub)
 
     async def post_subscription(self, sub_id: int) -> DeliveryReport | None:
-        """The posting job: write the due (channel, day) outbox row, then send what is pending."""
-        sub = self.store.get_subscription(sub_id)
-        if sub is None or sub.state != "active":
-            return None
-        try:
-            async with self.posting_lock:
-                row = self._enqueue_due(sub, self.clock())
-                if row is None or row.status != "pending":
-                    return None
-                messages = self._build(row, sub)
-                if not messages:
-                    self.store.update_delivery(
-                        sub_id, row.day, status="skipped", error="nothing to post"
-                    )
-                    return None
-                report = DeliveryReport()
-                await self.outbox.deliver(row, messages, report)
-                return report
-        except DiscordUnauthorized:
-            log.critical("Discord rejected the bot token; posting stopped")
-        except Exception:
-            log.exception("posting to channel %s (subscription %s) failed", sub.channel_id, sub_id)
-        return None
+        """The posting job of one subscription (see PostingService.post_subscription)."""
+        return await self.posting.post_subscription(sub_id)
 
     async def catch_up(self) -> DeliveryReport | None:
-        """Enqueue every subscription's due day, then deliver every pending row due by now."""
-        try:
-            async with self.posting_lock:
-                now = self.clock()
-                for sub in self.store.subscriptions(active_only=True):
-                    self._enqueue_due(sub, now)
-                report = await self.outbox.run_due(self._build, now)
-        except DiscordUnauthorized:
-            log.critical("Discord rejected the bot token; posting stopped")
-            return None
-        except Exception:
-            log.exception("catching up on due digests failed")
-            return None
-        if report.sent or report.paused or report.failed:
-            log.info(
-                "catch-up: %d sent, %d paused, %d failed, %d pending",
-                report.sent,
-                report.paused,
-                report.failed,
-                report.pending,
-            )
-        return report
+        """Deliver what is due: pending rows and missed posting times."""
+        return await self.posting.catch_up()
 
 
 def build_bot(

@@ -449,14 +449,23 @@ class Outbox:
             raise unauthorized[0]
         return report
 
-    async def run_due(self, build: Build, now: dt.datetime | None = None) -> DeliveryReport:
+    async def run_due(
+        self,
+        build: Build,
+        now: dt.datetime | None = None,
+        *,
+        select: Callable[[Subscription], bool] | None = None,
+    ) -> DeliveryReport:
         """Deliver every pending row due by now; `build(row, subscription)` gives its messages
-        (None or [] means nothing to post: the row is marked skipped)."""
+        (None or [] means nothing to post: the row is marked skipped). Rows whose subscription
+        `select` rejects are left as they are (another sender owns them)."""
         now = now or self.clock()
         jobs: list[tuple[Delivery, Sequence[MessageLike]]] = []
         report = DeliveryReport()
         for row in self.store.deliveries(status="pending", due_before=now):
             sub = self.store.get_subscription(row.subscription_id)
+            if sub is not None and select is not None and not select(sub):
+                continue
             if sub is None or sub.state != "active":
                 why = "subscription removed" if sub is None else f"subscription {sub.state}"
                 self._record(row, status="skipped", error=why)

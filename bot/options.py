@@ -17,6 +17,8 @@ from bot.errors import InvalidOption, UnknownCategory
 from bot.render import clean
 
 TOP_MAX = 25
+_WEBHOOK = re.compile(r"^/api(?:/v\d+)?/webhooks/(\d{1,20})/([\w-]{10,100})/?$")
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -123,3 +125,21 @@ def parse_min_score(value: float | None) -> float:
 def local_today(now: dt.datetime) -> dt.date:
     """The UTC date of an aware datetime (the bot's notion of 'today' for dates)."""
     return now.astimezone(dt.UTC).date()
+
+
+def parse_webhook_url(text: str) -> tuple[int, str]:
+    """A Discord webhook URL -> (webhook id, normalised URL); InvalidOption otherwise.
+
+    https only (plain http is accepted for loopback test servers and proxies).
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(text.strip())
+    match = _WEBHOOK.match(parts.path)
+    secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+    if not (match and secure and parts.hostname):
+        raise InvalidOption(
+            "not a Discord webhook URL: expected https://discord.com/api/webhooks/ID/TOKEN "
+            "(channel settings → Integrations → Webhooks → Copy Webhook URL)"
+        )
+    return int(match.group(1)), urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

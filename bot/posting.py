@@ -10,6 +10,7 @@ that is due, not older than MAX_AGE, and due after the subscription was created.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import logging
@@ -20,7 +21,10 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.models import DayRanking, Subscription
+from bot.dates import Clock
+from bot.delivery import DeliveryReport, Outbox
+from bot.errors import DiscordUnauthorized
+from bot.models import DayRanking, Delivery, Subscription
 from bot.render import Message, digest_messages
 from bot.store import Store
 
@@ -132,21 +136,114 @@ def unschedule_subscription(scheduler: BaseScheduler, sub_id: int) -> None:
         scheduler.remove_job(job_id(sub_id))
 
 
-def schedule_all(
-    scheduler: BaseScheduler, store: Store, job: PostJob, catch_up: Callable[[], Awaitable[object]]
-) -> int:
-    """Rebuild every active subscription's job from the table, plus the catch-up job."""
-    count = 0
-    for sub in store.subscriptions(active_only=True):
-        schedule_subscription(scheduler, sub, job)
-        count += 1
-    scheduler.add_job(
-        catch_up,
-        IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds(), timezone=dt.UTC),
-        id=CATCH_UP_JOB,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-    )
-    log.info("scheduled %d subscription posting job(s)", count)
-    return count
+class PostingService:
+    """Posts subscriptions' digests on time through the outbox; needs no gateway.
+
+    The bot holds one (all subscriptions); `hotpapers run` without a bot token runs one for the
+    webhook subscriptions only (`select`). Rows of subscriptions outside `select` are left alone.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        outbox: Outbox,
+        scheduler: BaseScheduler,
+        clock: Clock,
+        *,
+        select: Callable[[Subscription], bool] | None = None,
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.scheduler = scheduler
+        self.clock = clock
+        self.select = select or (lambda sub: True)
+        self.lock = asyncio.Lock()
+
+    def _active(self) -> list[Subscription]:
+        return [s for s in self.store.subscriptions(active_only=True) if self.select(s)]
+
+    def schedule_all(self) -> int:
+        """Rebuild every selected active subscription's job from the table, plus catch-up."""
+        count = 0
+        for sub in self._active():
+            schedule_subscription(self.scheduler, sub, self.post_subscription)
+            count += 1
+        self.scheduler.add_job(
+            self.catch_up,
+            IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds(), timezone=dt.UTC),
+            id=CATCH_UP_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
+        log.info("scheduled %d subscription posting job(s)", count)
+        return count
+
+    def schedule(self, sub: Subscription) -> None:
+        """(Re)schedule one subscription's posting job after a change."""
+        schedule_subscription(self.scheduler, sub, self.post_subscription)
+
+    def unschedule(self, sub_id: int) -> None:
+        unschedule_subscription(self.scheduler, sub_id)
+
+    def next_post_time(self, sub: Subscription) -> dt.datetime | None:
+        """When sub posts next (None when paused)."""
+        return next_post_time(sub, self.clock()) if sub.state == "active" else None
+
+    def _build(self, row: Delivery, sub: Subscription) -> list[Message] | None:
+        return render_for(self.store, sub, row.day, self.clock())
+
+    def _enqueue_due(self, sub: Subscription, now: dt.datetime) -> Delivery | None:
+        day = day_to_post(self.store, sub, now)
+        if day is None:
+            return None
+        return self.store.enqueue_delivery(sub, day, due_time(sub, day))
+
+    async def post_subscription(self, sub_id: int) -> DeliveryReport | None:
+        """The posting job: write the due (channel, day) outbox row, then send what is pending."""
+        sub = self.store.get_subscription(sub_id)
+        if sub is None or sub.state != "active" or not self.select(sub):
+            return None
+        try:
+            async with self.lock:
+                row = self._enqueue_due(sub, self.clock())
+                if row is None or row.status != "pending":
+                    return None
+                messages = self._build(row, sub)
+                if not messages:
+                    self.store.update_delivery(
+                        sub_id, row.day, status="skipped", error="nothing to post"
+                    )
+                    return None
+                report = DeliveryReport()
+                await self.outbox.deliver(row, messages, report)
+                return report
+        except DiscordUnauthorized:
+            log.critical("Discord rejected the bot token; posting stopped")
+        except Exception:
+            log.exception("posting to channel %s (subscription %s) failed", sub.channel_id, sub_id)
+        return None
+
+    async def catch_up(self) -> DeliveryReport | None:
+        """Enqueue every selected subscription's due day, then deliver what is due by now."""
+        try:
+            async with self.lock:
+                now = self.clock()
+                for sub in self._active():
+                    self._enqueue_due(sub, now)
+                report = await self.outbox.run_due(self._build, now, select=self.select)
+        except DiscordUnauthorized:
+            log.critical("Discord rejected the bot token; posting stopped")
+            return None
+        except Exception:
+            log.exception("catching up on due digests failed")
+            return None
+        if report.sent or report.paused or report.failed:
+            log.info(
+                "catch-up: %d sent, %d paused, %d failed, %d pending",
+                report.sent,
+                report.paused,
+                report.failed,
+                report.pending,
+            )
+        return report

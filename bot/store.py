@@ -227,6 +227,12 @@ class Store:
         """A fresh in-memory store (tests, previews)."""
         return cls.open(":memory:")
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.db.close()
 

@@ -59,13 +59,24 @@ def test_render_for_applies_the_subscription_filters(store):
 async def test_jobs_rebuilt_from_the_table(store):
     active = store.save_subscription(sub(id=None, channel_id=10), CREATED)
     paused = store.save_subscription(sub(id=None, channel_id=11, state="paused"), CREATED)
+    webhook = store.save_subscription(
+        sub(id=None, channel_id=12, webhook_url="https://discord.com/api/webhooks/12/t"), CREATED
+    )
     scheduler = AsyncIOScheduler(timezone=dt.UTC)
 
     async def job(sub_id: int) -> None: ...
 
-    async def catch_up() -> None: ...
-
-    assert posting.schedule_all(scheduler, store, job, catch_up) == 1
+    service = posting.PostingService(store, outbox=None, scheduler=scheduler, clock=lambda: CREATED)
+    assert service.schedule_all() == 2
+    assert scheduler.get_job(posting.job_id(webhook.id)) is not None
+    only_webhooks = AsyncIOScheduler(timezone=dt.UTC)
+    assert (
+        posting.PostingService(
+            store, None, only_webhooks, lambda: CREATED, select=lambda s: bool(s.webhook_url)
+        ).schedule_all()
+        == 1
+    )
+    assert only_webhooks.get_job(posting.job_id(active.id)) is None
     assert scheduler.get_job(posting.job_id(active.id)) is not None
     assert scheduler.get_job(posting.job_id(paused.id)) is None
     assert scheduler.get_job(posting.CATCH_UP_JOB) is not None
