@@ -30,7 +30,9 @@ def parse_day(text: str, today: dt.date, *, allow_future: bool = False) -> dt.da
     if not match:
         digits = re.findall(r"\d+", value)
         hint = ""
-        if len(digits) == 3 and len(digits[0]) == 4:
+        if len(digits) == 3 and max(map(len, digits)) > 4:
+            pass  # no hint; and int() of 4,300+ digits would raise ValueError
+        elif len(digits) == 3 and len(digits[0]) == 4:
             hint = (
                 f" (did you mean {int(digits[0]):04d}-{int(digits[1]):02d}-{int(digits[2]):02d}?)"
             )

@@ -31,6 +31,7 @@ def test_accepted_forms(text, expected):
         ("2021/08/03", "did you mean 2021-08-03"),
         ("tomorrow", "use YYYY-MM-DD"),
         ("2021-08-05", "in the future (today is 2021-08-04)"),
+        ("2021 " + "1" * 4400 + " 01", "use YYYY-MM-DD"),  # int() would refuse 4,300+ digits
     ],
 )
 def test_rejections_say_how_to_fix(text, fragment):
