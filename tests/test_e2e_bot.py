@@ -277,8 +277,10 @@ async def test_restart_mid_delivery_neither_duplicates_nor_skips(running):
     fake.channel_limit, fake.channel_window = 1, 30.0
     running.clock.now = AT_POST_TIME
     fire = asyncio.create_task(running.fire(sub.id))
+    store = running.bot.store
     await fake.wait_until(lambda: len(fake.posted(CHANNEL)) == 1, timeout=5)
-    await asyncio.sleep(0.2)  # now waiting on the channel bucket
+    # the first part is recorded; the second waits for the channel bucket (30 s)
+    await fake.wait_until(lambda: len(store.get_delivery(sub.id, D).message_ids) == 1, timeout=5)
     fire.cancel()
     await running.stop(kill=True)
     assert len(fake.posted(CHANNEL)) == 1
@@ -336,8 +338,9 @@ async def test_hotpapers_run_as_a_user_starts_it(tmp_path):
             stderr=asyncio.subprocess.PIPE,
         )
         try:
-            await fake.wait_until(lambda: fake.identifies >= 1, timeout=20)
-            await asyncio.sleep(0.5)  # GUILD_CREATE handled, setup done
+            # Commands are loaded before the bot identifies, and the gateway keeps order: once
+            # READY and GUILD_CREATE are sent, an interaction sent next is handled after them.
+            await fake.wait_until(lambda: fake.sessions_ready >= 1, timeout=60)
             # (the real clock: the daily job may have stored today's empty ranking meanwhile)
             hot = fake.slash("hot", [opt("date", "2021-08-03")])
             inter = await fake.interact(hot, guild_id=GUILD, channel_id=CHANNEL)

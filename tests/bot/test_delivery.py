@@ -22,6 +22,7 @@ from bot.errors import ChannelUnavailable, DiscordUnauthorized
 from bot.models import Subscription
 from bot.pacing import GlobalPacer
 from bot.store import Store, delivery_nonce
+from tests.fakes.clock import LockstepTime
 from tests.fakes.discord import FakeDiscord, Faults
 
 TOKEN = "fake-bot-token"
@@ -57,7 +58,7 @@ def poster_for(fake: FakeDiscord, client: httpx.AsyncClient, rate: float = 10_00
         client,
         api_base=fake.api_url,
         token=kw.pop("token", TOKEN),
-        pacer=GlobalPacer(rate),
+        pacer=kw.pop("pacer", None) or GlobalPacer(rate),
         policy=kw.pop("policy", FAST),
         **kw,
     )
@@ -277,7 +278,11 @@ async def test_429_storm_delivers_everything_once(client, mem_store):
     faults = Faults(rate_limit=0.3, retry_after=0.01, seed=7)
     channels = list(range(501, 541))
     subscribe(mem_store, channels)
-    async with FakeDiscord(token=TOKEN, faults=faults, channel_window=0.1) as fake:
+    # The storm is the injected 429s (global and per route); no real-time global limit on top:
+    # against a 10,000/s pacer, how many extra 429s a sliding 50/s window adds depends on load.
+    async with FakeDiscord(
+        token=TOKEN, faults=faults, channel_window=0.1, global_limit=100_000
+    ) as fake:
         poster = poster_for(fake, client)
         report = await Outbox(mem_store, poster, clock=lambda: NOW).run_due(build(), NOW)
         assert report.sent == len(channels)
@@ -389,12 +394,19 @@ async def test_bad_token_stops_the_run(fake, client, mem_store):
 
 
 @pytest.mark.parametrize("paced", [True, False])
-async def test_pacing_keeps_a_fan_out_under_the_global_limit(client, mem_store, paced):
+async def test_pacing_keeps_a_fan_out_under_the_global_limit(mem_store, paced):
     channels = list(range(1101, 1161))
     subscribe(mem_store, channels)
-    # Discord's ceiling (50/s), counted over half-second windows.
-    async with FakeDiscord(token=TOKEN, global_limit=25, global_window=0.5) as fake:
-        poster = poster_for(fake, client, rate=40 if paced else 100_000)
+    # Discord's ceiling (50/s), counted over half-second windows, on a lockstep virtual clock:
+    # the fake sees each request at the very time the pacer started it (on a loaded machine,
+    # real arrivals bunch up by chance and would decide the outcome instead of the pacer).
+    time_ = LockstepTime()
+    async with (
+        FakeDiscord(token=TOKEN, global_limit=25, global_window=0.5, clock=time_.clock) as fake,
+        httpx.AsyncClient(transport=time_.transport(), timeout=10) as client,
+    ):
+        pacer = GlobalPacer(40 if paced else 100_000, clock=time_.clock, sleep=time_.sleep)
+        poster = poster_for(fake, client, pacer=pacer, monotonic=time_.clock, sleep=time_.sleep)
         report = await Outbox(mem_store, poster, clock=lambda: NOW).run_due(build(1), NOW)
         assert report.sent == len(channels)  # unpaced: still delivered, by waiting out 429s
         assert_exactly_once(fake, mem_store, channels, parts=1)

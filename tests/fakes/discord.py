@@ -24,7 +24,9 @@ It behaves like Discord where the bot can tell the difference:
 - interaction callbacks later than ``interaction_deadline`` seconds get 404/10062, a second
   callback 400/40060;
 - faults can be injected into message posts (``faults``): 429s (per-route or global), 5xx,
-  and "lost responses" (the message is created, then a 500 is answered).
+  and "lost responses" (the message is created, then a 500 is answered). Each message has its
+  own fault sequence (drawn from the seed, the message and the attempt number), so which message
+  meets which fault does not depend on the order concurrent requests happen to arrive in.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import itertools
 import json
 import math
@@ -332,7 +335,7 @@ class FakeDiscord:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.clock: Callable[[], float] = clock or time.monotonic
         self.faults = faults or Faults()
-        self._rng = random.Random(self.faults.seed)
+        self._fault_attempts: Counter[str] = Counter()  # message key -> posts seen
 
         self.guilds: dict[int, dict[str, Any]] = {}
         self.channel_states: dict[int, str] = {}
@@ -351,6 +354,7 @@ class FakeDiscord:
         self.gateway_log: list[dict[str, Any]] = []  # what the bot sent (op, d without token)
         self.identifies = 0
         self.resumes = 0
+        self.sessions_ready = 0  # READY and every GUILD_CREATE sent: events sent now come after
 
         self._ids = itertools.count()
         self._global_hits: deque[float] = deque()
@@ -519,7 +523,7 @@ class FakeDiscord:
         scope: str,
         bucket: _Bucket | None = None,
     ) -> _ApiError:
-        retry_after = round(retry_after, 3)
+        retry_after = _ms_up(retry_after)
         headers = {
             "Retry-After": str(max(1, math.ceil(retry_after))),
             "X-RateLimit-Scope": "user" if scope == "injected" else scope,
@@ -540,8 +544,8 @@ class FakeDiscord:
         return {
             "X-RateLimit-Limit": str(bucket.limit),
             "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
-            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Reset": f"{_ms_up(time.time() + reset_after):.3f}",
+            "X-RateLimit-Reset-After": f"{_ms_up(reset_after):.3f}",
             "X-RateLimit-Bucket": bucket.bucket_hash,
         }
 
@@ -559,20 +563,35 @@ class FakeDiscord:
             raise self._too_many(reset_after, is_global=False, scope="user", bucket=bucket)
         return self._bucket_headers(bucket, bucket.limit - bucket.used, reset_after)
 
-    def _inject(self) -> bool:
-        """Apply the fault plan to a message post; True means 'lose the response'."""
+    def _inject(self, target: str, payload: Any) -> bool:
+        """Apply the fault plan to a message post; True means 'lose the response'.
+
+        The dice are seeded by (seed, target, message, attempt): a message is named by its nonce
+        (else by its content), so each message meets the same faults on its n-th try whatever
+        other senders do meanwhile (one shared random stream would hand them out in arrival
+        order, which depends on scheduling).
+        """
         f = self.faults
-        roll = self._rng.random()
+        if not (f.rate_limit or f.server_error or f.lost_response):
+            return False
+        nonce = payload.get("nonce") if isinstance(payload, dict) else None
+        if nonce is None:
+            content = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+            nonce = hashlib.sha256(content.encode()).hexdigest()[:16]
+        key = f"{target}:{nonce}"
+        self._fault_attempts[key] += 1
+        rng = random.Random(f"{f.seed}:{key}:{self._fault_attempts[key]}")
+        roll = rng.random()
         if roll < f.rate_limit:
             self.injected_429s += 1
-            is_global = self._rng.random() < f.global_share
-            retry = f.retry_after * (0.5 + self._rng.random())
+            is_global = rng.random() < f.global_share
+            retry = f.retry_after * (0.5 + rng.random())
             raise self._too_many(
                 retry, is_global=is_global, scope="global" if is_global else "injected"
             )
         roll -= f.rate_limit
         if roll < f.server_error:
-            status = self._rng.choice([500, 502])
+            status = rng.choice([500, 502])
             raise _ApiError(status, 0, f"{status}: Internal Server Error", scope="injected")
         roll -= f.server_error
         return roll < f.lost_response
@@ -742,9 +761,9 @@ class FakeDiscord:
     async def _post_message(self, request: web.Request, channel_id: int) -> web.Response:
         self._auth(request)
         self._global()
-        lose = self._inject()
-        self._channel(channel_id)
         payload = await self._body(request)
+        lose = self._inject(f"channel{channel_id}", payload)
+        self._channel(channel_id)
         validate_message(payload)
         headers = self._take_bucket("channel", channel_id)
         message = self._create(channel_id, payload)
@@ -765,9 +784,9 @@ class FakeDiscord:
         hook = self.webhooks.get(wid)
         if hook is None or hook.token != token:
             raise _ApiError(404, 10015, "Unknown Webhook")
-        lose = self._inject()
-        self._channel(hook.channel_id)
         payload = await self._body(request)
+        lose = self._inject(f"webhook{wid}", payload)
+        self._channel(hook.channel_id)
         validate_message(payload)
         headers = self._take_bucket("webhook", wid)
         author = {**_user(wid, payload.get("username") or "Hot Papers", bot=True)}
@@ -1012,6 +1031,7 @@ class FakeDiscord:
             conn.session_id = secrets.token_hex(16)
             conn.identified = True
             await self._send_ready(conn)
+            self.sessions_ready += 1
         elif op == 6:
             session = d.get("session_id")
             if d.get("token") != self.token:
@@ -1186,6 +1206,12 @@ class _GatewayConn:
         if self.session_id is not None:
             sessions[self.session_id] = self.seq
         await self.send({"op": 0, "t": event, "s": self.seq, "d": data})
+
+
+def _ms_up(seconds: float) -> float:
+    """Seconds rounded up to the millisecond: a client that waits exactly what it is told is
+    never early (rounding to nearest could tell it to come back up to 0.5 ms too soon)."""
+    return math.ceil(seconds * 1000) / 1000
 
 
 def _int(value: str) -> int:
