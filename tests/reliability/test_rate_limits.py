@@ -80,7 +80,8 @@ async def test_thirty_percent_429s_everything_delivered_waits_honoured(store, fi
             secrets=Secrets(discord_token=fake.token),
         )
         async with httpx.AsyncClient(timeout=10.0) as client:
-            outbox = Outbox(store, DiscordPoster.from_config(config, client), clock=lambda: NOW)
+            poster = DiscordPoster.from_config(config, client)
+            outbox = Outbox(store, poster, clock=lambda: NOW)
             report = await outbox.run_due(
                 lambda row, sub: posting.render_for(store, sub, row.day, NOW), NOW
             )
@@ -104,10 +105,7 @@ async def test_thirty_percent_429s_everything_delivered_waits_honoured(store, fi
     earned = fake.status_counts[429] - injected  # 429s the bot's own pacing did not prevent
     invalid = fake.invalid_requests
     per_1000 = invalid * 1000 / MESSAGES
-    # At the configured pace (45 requests/s) for 10 minutes, how many invalid answers would
-    # this share of 429s give? Discord bans at 10,000.
     requests = sum(len(e) for e in fake.timeline.values())
-    per_10_min = round(invalid / requests * 45 * 600)
     figures.set(
         "rate-limits",
         messages=MESSAGES,
@@ -117,7 +115,7 @@ async def test_thirty_percent_429s_everything_delivered_waits_honoured(store, fi
         earned_429s=earned,
         retried_too_early=early,
         invalid_per_1000_messages=per_1000,
-        invalid_per_10_min_at_45_per_s=per_10_min,
+        invalid_cap_per_10_min=poster.budget.limit,
     )
     assert early == 0
     assert earned == 0
@@ -125,3 +123,6 @@ async def test_thirty_percent_429s_everything_delivered_waits_honoured(store, fi
     assert 0.2 < injected / requests < 0.4  # the fault plan really hit ~30% of posts
     assert per_1000 < 600  # each injected 429 costs one retry, never a loop
     assert invalid * 10 < DISCORD_BAN_THRESHOLD  # this whole run: far below a ban
+    # Were Discord to keep answering 429 like this, the poster's budget holds the bot to a
+    # quarter of the ban threshold per 10 minutes; it counted every invalid answer.
+    assert len(poster.budget) == invalid and poster.budget.limit * 4 <= DISCORD_BAN_THRESHOLD
