@@ -120,6 +120,27 @@ async def test_timeouts_and_connection_errors_are_retried():
     assert ctx.counter["s"] == 3
 
 
+async def test_the_configured_timeout_is_a_real_one():
+    """A loopback server that never answers: the client itself gives up (no simulated timeout;
+    the server hangs, so the outcome does not depend on how fast the machine is)."""
+    from aiohttp import web
+
+    from tests.fakes.server import hang, serve
+
+    async def never(request: web.Request) -> web.Response:
+        await hang(request)
+        return web.Response(text="too late")
+
+    app = web.Application()
+    app.router.add_get("/x", never)
+    settings = HttpConfig(timeout=0.2, max_retries=1, max_retry_wait=60.0)
+    fake = FakeTime()
+    async with serve(app) as url, make_client(Config(http=settings)) as client:
+        ctx = SourceContext(client=client, settings=settings, sleep=fake.sleep, clock=fake.clock)
+        with pytest.raises(SourceError, match=r"timed out \(ReadTimeout\), gave up after 2"):
+            await ctx.request("GET", f"{url}/x", source="s")
+
+
 async def test_gives_up_after_max_retries_with_a_clear_error():
     transport, calls = scripted(httpx.ReadTimeout("slow"))
     fake = FakeTime()

@@ -18,6 +18,7 @@ from tests.fakes.clock import FakeTime
 from tests.fakes.hackernews import story_hit
 from tests.fakes.huggingface import daily_item
 from tests.fakes.inprocess import DAY, NOW, FakeListing, FakeSource, deps, paper, world
+from tests.fakes.server import hang_client
 from tests.fakes.sources import Failure, FakeSources
 
 
@@ -300,10 +301,10 @@ async def test_real_sources_survive_429_503_timeouts_and_malformed_bodies(store)
         fake.hf_daily["2024-05-02"] = [daily_item("2405.00001", upvotes=7)]
         fake.hn_hits.append(story_hit(1, "https://arxiv.org/pdf/2405.00002v3", created=created))
         fake.hn_hits.append(story_hit(2, "https://arxiv.org/abs/2405.00002", created=created))
-        config = fake.config(timeout=0.2)  # no credentials: X and Bluesky are skipped
+        config = fake.config()  # no credentials: X and Bluesky are skipped
         time_ = FakeTime()
         ctx = SourceContext.from_config(
-            config, sleep=time_.sleep, clock=time_.clock, now=lambda: now
+            config, hang_client(config), sleep=time_.sleep, clock=time_.clock, now=lambda: now
         )
         deps = job_deps(config, store, ctx)
         try:
@@ -311,9 +312,9 @@ async def test_real_sources_survive_429_503_timeouts_and_malformed_bodies(store)
             fake.fail("arxiv_rss", Failure(503), Failure(429, retry_after="2"))
             assert await record_listing(deps) == (day, 2)
             assert 2.0 in time_.sleeps  # Retry-After honoured
-            # HF answers garbage every time: that source fails; HN is late once (a timeout)
+            # HF answers garbage every time: that source fails; HN times out once
             fake.fail("huggingface", *[Failure(200, body="{not json") for _ in range(8)])
-            fake.fail("hackernews", Failure(200, delay=0.5))
+            fake.fail("hackernews", Failure(hang=True))
             first = await run_day(day, deps, now)
             assert first.partial and set(first.failed) == {"huggingface"}
             assert [(rp.paper.arxiv_id, rp.score) for rp in first.ranking.papers] == [

@@ -180,7 +180,7 @@ class FakeBluesky(Failures):
         return value[len("Bearer ") :] if value.startswith("Bearer ") else None
 
     async def create_session(self, request: web.Request) -> web.Response:
-        if failure := await self.scripted("createSession"):
+        if failure := await self.scripted("createSession", request):
             return failure
         body = await request.json()
         self.passwords_seen.append(str(body.get("password")))
@@ -189,7 +189,7 @@ class FakeBluesky(Failures):
         return web.json_response(self._session())
 
     async def refresh_session(self, request: web.Request) -> web.Response:
-        if failure := await self.scripted("refreshSession"):
+        if failure := await self.scripted("refreshSession", request):
             return failure
         token = self._bearer(request)
         if token not in self.refresh:
@@ -198,7 +198,7 @@ class FakeBluesky(Failures):
         return web.json_response(self._session())
 
     async def search_posts(self, request: web.Request) -> web.Response:
-        if failure := await self.scripted("searchPosts"):
+        if failure := await self.scripted("searchPosts", request):
             return failure
         token = self._bearer(request)
         if token is None:

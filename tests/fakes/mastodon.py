@@ -76,7 +76,7 @@ class FakeMastodon(Failures):
         self.requests: list[dict[str, str]] = []
 
     async def trending_links(self, request: web.Request) -> web.Response:
-        if failure := await self.scripted("links"):
+        if failure := await self.scripted("links", request):
             return failure
         self.requests.append(dict(request.query))
         limit = min(int(request.query.get("limit", "10")), 20)

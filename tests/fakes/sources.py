@@ -28,13 +28,12 @@ Content (all plain attributes, change them at any time):
 Failure modes, per source key ("arxiv", "arxiv_rss", "arxiv_api", "huggingface",
 "hackernews"): `fail(key, *failures)` queues `Failure`s consumed by the next requests:
 `Failure(503)`, `Failure(429, retry_after="2")` (seconds or an HTTP date),
-`Failure(200, body="<rss><chan")` (malformed body), `Failure(200, delay=1.0)` (the normal
-answer, late: triggers the client's timeout when combined with a small `http.timeout`).
+`Failure(200, body="<rss><chan")` (malformed body), `Failure(hang=True)` (no answer at all:
+the client times out; see tests.fakes.server.hang).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import re
@@ -49,15 +48,16 @@ from bot.config import Config, HttpConfig
 from bot.errors import InvalidArxivId
 from tests.fakes.arxiv import FakePaper, atom_entry, atom_feed, error_entry, rss_feed
 from tests.fakes.hackernews import search_response
+from tests.fakes.server import hang, release_hangs
 
 
 @dataclass
 class Failure:
-    """One scripted bad answer: a status (+ Retry-After), a late answer, or a bad body."""
+    """One scripted bad answer: a status (+ Retry-After), no answer (a timeout), or a bad body."""
 
     status: int = 503
     retry_after: str | None = None
-    delay: float = 0.0
+    hang: bool = False
     body: str | None = None
 
 
@@ -116,6 +116,7 @@ class FakeSources:
         return self
 
     async def close(self) -> None:
+        release_hangs()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -137,7 +138,7 @@ class FakeSources:
 
     def config(self, base: Config | None = None, **http: object) -> Config:
         """`base` (default: defaults) with every source here, no rate-limit waits, tiny
-        retries; `http` overrides HttpConfig fields (e.g. timeout=0.2)."""
+        retries; `http` overrides HttpConfig fields (e.g. max_retries=1)."""
         base = base or Config()
         urls = self.base_urls
         s = base.sources
@@ -167,10 +168,10 @@ class FakeSources:
         for k in (key, general):
             if self.failures.get(k):
                 f = self.failures[k].pop(0)
-                if f.delay:
-                    await asyncio.sleep(f.delay)
+                if f.hang:
+                    await hang(request)  # returns when the server closes
                 if f.status == 200 and f.body is None:
-                    return None  # late but otherwise normal answer
+                    return None  # the normal answer
                 headers = {"Retry-After": f.retry_after} if f.retry_after else {}
                 body = f.body if f.body is not None else f"fake failure {f.status}"
                 return web.Response(status=f.status, text=body, headers=headers)

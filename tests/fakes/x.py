@@ -127,7 +127,7 @@ class FakeX(Failures):
         self.queries: list[dict[str, str]] = []
 
     async def search(self, request: web.Request) -> web.Response:
-        if failure := await self.scripted("search"):
+        if failure := await self.scripted("search", request):
             return failure
         if request.headers.get("Authorization") != f"Bearer {self.bearer}":
             return _problem(401, "Unauthorized", "Unauthorized", "about:blank")

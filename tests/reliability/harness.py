@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Config, Secrets
-from bot.http import SourceContext, make_client
+from bot.http import SourceContext
 from bot.jobs import JobDeps
 from bot.sources.arxiv import ArxivSource
 from bot.sources.bluesky import BlueskySource
@@ -41,15 +41,13 @@ from tests.fakes.bluesky import FakeBluesky, post_view
 from tests.fakes.hackernews import story_hit
 from tests.fakes.huggingface import daily_item
 from tests.fakes.mastodon import FakeMastodon, trend_link
-from tests.fakes.server import serve
+from tests.fakes.server import hang, hang_client, serve
 from tests.fakes.sources import FakeSources
 from tests.fakes.x import FakeX, tweet
 
 DAY = dt.date(2024, 5, 2)  # a Thursday
 DUE = dt.datetime(2024, 5, 3, 9, 0, tzinfo=dt.UTC)  # DAY's ranking time (09:00 UTC, D+1)
 OLD_PAPER = "2404.09999"  # linked on HN in DAY's window, but not announced on DAY
-HF_TIMEOUT = 0.25  # seconds: the client's timeout in these tests
-HF_LATE = 0.75  # seconds: how late Hugging Face answers during its outage
 
 # Who talks about which paper (and how much) when every source works.
 EXPECTED = {
@@ -117,8 +115,8 @@ class OutageSources(FakeSources):
                 headers={"Retry-After": str(int(left) + 1)},
             )
         if general == "huggingface":
-            await asyncio.sleep(HF_LATE)
-            return None  # the normal answer, too late for the client
+            await hang(request)  # no answer: the client times out (at once, see hang_client)
+            return None
         return web.Response(  # hackernews
             status=200,
             text='{"hits": [{"objectID": "1", "url": "https://arx',
@@ -261,7 +259,7 @@ def _populate(world: World) -> None:
 
 
 def _config(world_urls: dict[str, str], fake: FakeSources, secrets: Secrets) -> Config:
-    base = fake.config(timeout=HF_TIMEOUT, max_retries=2, max_retry_wait=30.0)
+    base = fake.config(max_retries=2, max_retry_wait=30.0)
     s = base.sources
     sources = dataclasses.replace(
         s,
@@ -312,7 +310,7 @@ async def running_world(
         }
         config = _config(urls, fake, secrets)
         ctx = SourceContext(
-            client=make_client(config),
+            client=hang_client(config),
             settings=config.http,
             sleep=clock.sleep,
             clock=clock.monotonic,

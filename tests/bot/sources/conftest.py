@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.http import SourceContext, make_client
+from bot.http import SourceContext
 from tests.fakes.clock import FakeTime
+from tests.fakes.server import hang_client
 from tests.fakes.sources import FakeSources
 
 
@@ -28,7 +29,7 @@ async def make_ctx(fake: FakeSources, fake_time: FakeTime):
     def make(config=None, **http):
         config = config or fake.config(**http)
         ctx = SourceContext(
-            client=make_client(config),
+            client=hang_client(config),
             settings=config.http,
             sleep=fake_time.sleep,
             clock=fake_time.clock,

@@ -22,7 +22,7 @@ ABS = "https://arxiv.org/abs/2405.01234"
 def make_config(base_url: str, *, password: str | None = PASSWORD, **bluesky) -> Config:
     bluesky = {"base_url": base_url, "handle": HANDLE, "min_interval": 0.0, **bluesky}
     return Config(
-        http=HttpConfig(timeout=0.3, max_retries=2, max_retry_wait=30.0),
+        http=HttpConfig(timeout=5.0, max_retries=2, max_retry_wait=30.0),
         sources=SourcesConfig(bluesky=BlueskyConfig(**bluesky)),
         secrets=Secrets(bluesky_password=password),
     )
@@ -191,10 +191,10 @@ async def test_503_then_success_and_503_forever_fails_the_source():
 
 async def test_timeouts_are_retried():
     fake = FakeBluesky(posts=[post_view("3k1", links=[ABS], likes=3)])
-    fake.fail("searchPosts", 200, delay=1.0)
+    fake.fail("searchPosts", hang=True)
     result, _ = await run(fake)
     assert result.signals[0].counts["likes"] == 3
-    fake.fail("createSession", 200, delay=1.0, times=3)
+    fake.fail("createSession", hang=True, times=3)
     with pytest.raises(SourceError, match="timed out"):
         await run(fake)
 

@@ -22,7 +22,7 @@ D1, D2, D3 = dt.date(2024, 5, 1), dt.date(2024, 5, 2), dt.date(2024, 5, 3)
 
 def make_config(instances: list[str], **mastodon) -> Config:
     return Config(
-        http=HttpConfig(timeout=0.3, max_retries=1, max_retry_wait=30.0),
+        http=HttpConfig(timeout=5.0, max_retries=1, max_retry_wait=30.0),
         sources=SourcesConfig(
             mastodon=MastodonConfig(instances=instances, min_interval=0.0, **mastodon)
         ),
@@ -127,7 +127,7 @@ async def test_429_503_and_timeouts_are_retried():
     fake.fail("links", 503)
     result, _ = await run(fake)
     assert result.requests == 2
-    fake.fail("links", 200, delay=1.0)
+    fake.fail("links", hang=True)
     result, _ = await run(fake)
     assert result.signals[0].counts["shares"] == 4
 

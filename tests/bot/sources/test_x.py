@@ -22,7 +22,7 @@ ABS = "https://arxiv.org/abs/2405.01234"
 
 def make_config(base_url: str, *, token: str | None = BEARER, **x) -> Config:
     return Config(
-        http=HttpConfig(timeout=0.3, max_retries=2, max_retry_wait=30.0),
+        http=HttpConfig(timeout=5.0, max_retries=2, max_retry_wait=30.0),
         sources=SourcesConfig(x=XConfig(base_url=base_url, min_interval=0.0, **x)),
         secrets=Secrets(x_bearer_token=token),
     )
@@ -194,10 +194,10 @@ async def test_429_with_only_x_rate_limit_reset_waits_until_the_reset():
 
 async def test_timeouts_then_giving_up():
     fake = FakeX([tweet("1790000000000000010", urls=[ABS], likes=3)])
-    fake.fail("search", 200, delay=1.0)
+    fake.fail("search", hang=True)
     result, _ = await run(fake)
     assert result.signals[0].counts["likes"] == 3
-    fake.fail("search", 200, delay=1.0, times=3)
+    fake.fail("search", hang=True, times=3)
     with pytest.raises(SourceError, match="timed out"):
         await run(fake)
 
@@ -253,7 +253,7 @@ async def test_no_secret_in_logs_after_a_run_with_failures(caplog):
     caplog.set_level(logging.DEBUG)
     fake = FakeX([tweet("1790000000000000010", urls=[ABS], likes=3)])
     fake.fail("search", 429, headers={"Retry-After": "1"})
-    fake.fail("search", 200, delay=1.0)
+    fake.fail("search", hang=True)
     await run(fake)
     fake.fail("search", 503, times=3)
     with pytest.raises(SourceError) as info:
