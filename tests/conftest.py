@@ -1,13 +1,27 @@
-"""Shared fixtures: the real archive (skips when absent), fixed clocks, temporary stores."""
+"""Shared fixtures: the real archive (skips when absent), fixed clocks, temporary stores.
+
+Property tests run Hypothesis's "ci" profile unless HYPOTHESIS_PROFILE names another: the same
+examples on every run (derandomized), no per-example deadline and no too_slow health check, so
+neither a lucky draw nor a loaded machine can turn a run red that the previous one passed.
+`HYPOTHESIS_PROFILE=explore uv run pytest` draws new random examples each run to hunt for bugs
+(and keeps what fails in .hypothesis/ to replay it).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bot.store import Store
+
+settings.register_profile(
+    "explore", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ARCHIVE = Path(__file__).resolve().parents[1].parent / "shared" / "archive"
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed"

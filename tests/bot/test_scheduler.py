@@ -3,6 +3,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+
 from bot.config import Config, ScheduleConfig
 from bot.errors import SourceError
 from bot.models import DayRanking
@@ -61,12 +63,16 @@ async def test_scheduler_has_its_jobs_and_catches_up_on_start(store):
     clock = FakeClock(dt.datetime(2021, 8, 4, 7, 30, tzinfo=UTC))  # Wed 09:30 Paris
     scheduler, _jobs = build_scheduler(deps(store, arxiv, sources, cfg), clock)
     assert {j.id for j in scheduler.get_jobs()} == {RANK_JOB, RETRY_JOB, LISTING_JOB, CATCH_UP_JOB}
+    caught_up = asyncio.Event()
+
+    def on_job(event: JobExecutionEvent) -> None:
+        if event.job_id == CATCH_UP_JOB:
+            caught_up.set()
+
+    scheduler.add_listener(on_job, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.start()
     try:
-        for _ in range(200):
-            if store.has_day(DAY):
-                break
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(caught_up.wait(), 30)  # the catch-up job ran (however slowly)
         assert store.days() == [dt.date(2021, 8, 2), DAY]
         rank_job = scheduler.get_job(RANK_JOB)
         assert str(rank_job.next_run_time.tzinfo) == "Europe/Paris"

@@ -79,7 +79,9 @@ VALID = {
     ],
 }
 FAST = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")  # what can ping
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import discord.client
 import pytest
 from aiohttp import web
 
@@ -29,8 +30,19 @@ class FlakyGateway(FakeDiscord):
         return await super()._gateway(request)
 
 
+class QuickBackoff:
+    """discord.py waits a random 0..2^k s before its k-th reconnect attempt (k is never reset
+    during a run), so how long the bot takes to come back after the outage would depend on how
+    many refused attempts a slow machine racked up meanwhile. Reconnecting is under test here,
+    not that wait: retry every 50 ms."""
+
+    def delay(self) -> float:
+        return 0.05
+
+
 @pytest.fixture
-async def running(tmp_path):
+async def running(tmp_path, monkeypatch):
+    monkeypatch.setattr(discord.client, "ExponentialBackoff", QuickBackoff)
     fake = FlakyGateway()
     await fake.start()
     fake.add_guild(GUILD, "Papers club", channels={CHANNEL: "hot-papers"})
